@@ -10,7 +10,7 @@ import sys
 # subcommand -> (module, function taking argv, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("simulator.cli", "simulate_main", "write simulated feeds and their ground truth"),
-    "serve-12345": ("simulator.cli", "serve_main", "serve simulated 12345 work orders over HTTP"),
+    "serve-12345": ("simulator.server12345", "serve_main", "serve simulated 12345 work orders over HTTP"),
     "load": ("connectors.cli", "load_main", "load landing files and the 12345 API into the warehouse"),
     "match": ("dedupe.cli", "match_main", "merge intakes into cases"),
     "evaluate-matching": ("dedupe.cli", "evaluate_main", "compare cases with the simulator's truth"),
