@@ -1,0 +1,268 @@
+"""Public loading API (the orchestration calls exactly these):
+
+* ``load_file_feed(warehouse, landing, channel, *, day=None, pii)`` — every not-yet-loaded delivery of a file feed
+  (110, petition, hotline, or a declarative feed from ``connectors/feeds/<channel>.yaml``).
+* ``load_12345(warehouse, base_url, token, cursor_store, *, pii)`` — the work-order API from the stored cursor.
+* ``load_all(settings)`` — all of them.
+
+A delivery whose bytes (sha256) were loaded before is skipped, so re-running a day changes nothing.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from connectors import declarative, feed110, hotline, petition
+from connectors.common import WHOLE_DELIVERY, ParsedDelivery, checksum, new_load_id
+from connectors.store import DeliveryResult, Warehouse
+
+FILE_CHANNELS = ("110", "petition", "hotline")
+
+
+@dataclass
+class LoadReport:
+    """What one load did, for the command line and the orchestration UI."""
+
+    channel: str
+    deliveries_found: int = 0
+    deliveries_loaded: int = 0
+    deliveries_skipped: int = 0  # already loaded (same checksum)
+    deliveries_failed: int = 0  # rejected as a whole (see failures)
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_current: int = 0  # rows that became the current version of their intake
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def add(self, result: DeliveryResult) -> None:
+        self.deliveries_loaded += result.failure is None
+        self.deliveries_failed += result.failure is not None
+        self.rows_in += result.rows_in
+        self.rows_loaded += result.rows_loaded
+        self.rows_quarantined += result.rows_quarantined
+        self.rows_current += result.became_current
+        if result.failure:
+            self.failures.append(f"{result.delivery}: {result.failure}")
+
+    def summary(self) -> str:
+        return (f"{self.channel:<9} deliveries {self.deliveries_found} (loaded {self.deliveries_loaded}, "
+                f"already loaded {self.deliveries_skipped}, failed {self.deliveries_failed}); rows in "
+                f"{self.rows_in}, loaded {self.rows_loaded}, quarantined {self.rows_quarantined}, "
+                f"now current {self.rows_current}")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    name: str  # as recorded in the warehouse (`delivery` column)
+    path: Path
+    day: date | None  # the day the delivery belongs to (file date; petitions: export date); None: unrecognised
+    sort_key: tuple
+
+
+Parser = Callable[[bytes, str, object, str], ParsedDelivery]  # (data, name, pii, load_id)
+
+
+# ---- finding deliveries ----------------------------------------------------------------------------------
+
+def _deliveries_110(landing: Path) -> list[Delivery]:
+    out = []
+    for path in sorted((landing / "110").glob("*")):
+        if path.is_file():
+            dv = feed110.delivery_day_version(path.name)
+            day, version = dv if dv else (None, 0)
+            out.append(Delivery(path.name, path, day, (day or date.min, version, path.name)))
+    return out
+
+
+def _deliveries_petition(landing: Path) -> list[Delivery]:
+    out = []
+    for path in sorted((landing / "petition").glob("*")):
+        if path.is_file():
+            day = petition.export_date(path.name)
+            out.append(Delivery(path.name, path, day, (day or date.min, path.name)))
+    return out
+
+
+def _deliveries_hotline(landing: Path) -> list[Delivery]:
+    out = []
+    for path in sorted((landing / "hotline").glob("*/*")):
+        if path.is_file():
+            day = hotline.delivery_day(path.name)
+            name = f"{path.parent.name}/{path.name}"
+            out.append(Delivery(name, path, day, (day or date.min, name)))
+    return out
+
+
+def _find(landing: Path, channel: str) -> tuple[list[Delivery], Parser]:
+    if channel == "110":
+        return _deliveries_110(landing), lambda data, name, pii, load_id: feed110.parse_110(
+            data, name, pii, load_id=load_id)
+    if channel == "petition":
+        return _deliveries_petition(landing), lambda data, name, pii, load_id: petition.parse_petition(
+            data, name, pii, load_id=load_id)
+    if channel == "hotline":
+        def parse(data, name, pii, load_id):
+            return hotline.parse_hotline(data, name, pii, load_id=load_id, expected_hotline=name.split("/")[0])
+        return _deliveries_hotline(landing), parse
+    spec = declarative.load_spec(channel)  # raises ValueError for an unknown channel
+    found = []
+    for path in sorted((landing / spec.landing_dir).glob(spec.file_glob)):
+        if path.is_file():
+            day = spec.day_of(path.name)
+            found.append(Delivery(path.name, path, day, (day or date.min, path.name)))
+    return found, functools.partial(_parse_declarative, spec)
+
+
+def _parse_declarative(spec, data, name, pii, load_id):
+    return declarative.parse(spec, data, name, pii, load_id=load_id)
+
+
+# ---- 110 replacement bookkeeping --------------------------------------------------------------------------
+
+def _ok_deliveries(wh: Warehouse, channel: str) -> set[str]:
+    """Deliveries loaded and not rejected as a whole."""
+    rows = wh.con.execute(
+        """
+        SELECT l.delivery FROM core.load_log l
+        WHERE l.channel = ? AND NOT EXISTS (
+            SELECT 1 FROM core.quarantine q
+            WHERE q.load_id = l.load_id AND q.position = ?)
+        """,
+        [channel, WHOLE_DELIVERY],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _replaced_110(names: set[str]) -> set[str]:
+    """Of these 110 files, those for whose day a higher version is among them."""
+    latest: dict[date, int] = {}
+    parsed = {n: feed110.delivery_day_version(n) for n in names}
+    for dv in parsed.values():
+        if dv:
+            latest[dv[0]] = max(latest.get(dv[0], 0), dv[1])
+    return {n for n, dv in parsed.items() if dv and dv[1] < latest[dv[0]]}
+
+
+def _write_110(wh: Warehouse, delivery: Delivery, data: bytes, cs: str, pii) -> DeliveryResult:
+    ok = _ok_deliveries(wh, "110")
+    dv = feed110.delivery_day_version(delivery.name)
+    earlier, newer_loaded = (), False
+    if dv:
+        same_day = {n: feed110.delivery_day_version(n) for n in ok}
+        earlier = tuple(sorted(n for n, v in same_day.items() if v and v[0] == dv[0] and v[1] < dv[1]))
+        newer_loaded = any(v and v[0] == dv[0] and v[1] > dv[1] for v in same_day.values())
+    parsed = feed110.parse_110(data, delivery.name, pii, load_id=new_load_id(), earlier_versions=earlier)
+    if parsed.failure:  # a rejected correction replaces nothing
+        parsed.superseded_deliveries = ()
+    return wh.write_delivery(parsed, cs, excluded_deliveries=frozenset(_replaced_110(ok)),
+                             to_current=not newer_loaded)
+
+
+def _unrecognised(channel: str, delivery: Delivery) -> ParsedDelivery:
+    parsed = ParsedDelivery(channel, delivery.name, new_load_id())
+    parsed.reject("file name does not follow the feed's naming (no day in it); not loaded")
+    return parsed
+
+
+# ---- public API --------------------------------------------------------------------------------------------
+
+def load_file_feed(warehouse: Path, landing: Path, channel: str, *, day: date | None = None, pii) -> LoadReport:
+    """Load every not-yet-loaded delivery of ``channel`` from ``landing`` (only ``day``'s when given)."""
+    found, parse = _find(Path(landing), channel)
+    if day is not None:
+        found = [d for d in found if d.day == day]
+    found.sort(key=lambda d: d.sort_key)
+    report = LoadReport(channel, deliveries_found=len(found))
+    if not found:
+        return report
+    with Warehouse(warehouse) as wh:
+        done = wh.loaded_checksums(channel)
+        for delivery in found:
+            data = delivery.path.read_bytes()
+            cs = checksum(data)
+            if cs in done:
+                report.deliveries_skipped += 1
+                continue
+            if delivery.day is None:
+                result = wh.write_delivery(_unrecognised(channel, delivery), cs)
+            elif channel == "110":
+                result = _write_110(wh, delivery, data, cs, pii)
+            else:
+                result = wh.write_delivery(parse(data, delivery.name, pii, new_load_id()), cs)
+            done.add(cs)
+            report.add(result)
+    return report
+
+
+def _page_checksum(records: list) -> str:
+    return hashlib.sha256(json.dumps(records, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii) -> LoadReport:
+    """Fetch work orders changed since the stored cursor, page by page: each page is one delivery, committed
+    before the cursor advances past it (a crash in between re-fetches the page; its checksum skips it)."""
+    from connectors import api12345  # the HTTP client: imported here so file loads never need it
+
+    report = LoadReport("12345")
+    with Warehouse(warehouse) as wh:
+        done = wh.loaded_checksums("12345")
+        for page in api12345.fetch_work_orders(base_url, token, cursor_store.get()):
+            report.deliveries_found += 1
+            cs = _page_checksum(page.records)
+            if cs in done:
+                report.deliveries_skipped += 1
+            else:
+                parsed = _parse_page(page, pii)
+                report.add(wh.write_delivery(parsed, cs))
+                done.add(cs)
+            if page.cursor_after is not None:
+                cursor_store.set(page.cursor_after)
+    return report
+
+
+def _parse_page(page, pii) -> ParsedDelivery:
+    from connectors import api12345
+    from connectors.common import QuarantinedRow
+    from connectors.errors import RecordError
+    from connectors.pii import mask_text
+
+    load_id = new_load_id()
+    parsed = ParsedDelivery("12345", page.delivery, load_id)
+    for position, record in enumerate(page.records):
+        try:
+            row, events = api12345.map_work_order(record, pii, delivery=page.delivery, position=position,
+                                                  load_id=load_id)
+        except RecordError as err:
+            content = {k: v for k, v in record.items() if k not in ("ldhm", "sqrxm")} \
+                if isinstance(record, dict) else record
+            parsed.quarantine.append(QuarantinedRow(
+                position, err.reason, mask_text(json.dumps(content, ensure_ascii=False, default=str))))
+            continue
+        parsed.rows.append(row)
+        parsed.events.extend({**e, "position": position} for e in events)
+    return parsed
+
+
+def load_all(settings) -> list[LoadReport]:
+    """Every file feed (and every declarative feed whose landing folder exists), then the 12345 API."""
+    from connectors.api12345 import CursorStore
+    from connectors.pii import PiiHasher
+
+    pii = PiiHasher(settings.pii_key)
+    reports = [load_file_feed(settings.warehouse, settings.landing, ch, pii=pii) for ch in FILE_CHANNELS]
+    for spec in declarative.all_specs():
+        if (settings.landing / spec.landing_dir).is_dir():
+            reports.append(load_file_feed(settings.warehouse, settings.landing, spec.channel, pii=pii))
+    cursor = CursorStore(settings.state / "12345_cursor.json")
+    reports.append(load_12345(settings.warehouse, settings.api_12345_url, settings.api_12345_token, cursor,
+                              pii=pii))
+    return reports
