@@ -1,0 +1,532 @@
+"""The 12345 work-order connector: fetch pages over HTTP, keep a durable cursor, map records to the intake schema.
+
+Three parts, each usable alone:
+
+* ``fetch_work_orders`` pages through ``GET /api/v2/work-orders`` by cursor, retrying what can be retried and
+  failing loudly on what cannot. It yields ``Page`` objects; the caller commits a page, then stores
+  ``page.cursor_after`` in a ``CursorStore``. A crash between the two re-fetches the page: at-least-once delivery,
+  made exactly-once by the store's idempotence.
+* ``CursorStore`` — a small JSON file under ``$GONGZHI_HOME/state/``, replaced atomically.
+* ``map_work_order`` turns one API record into one canonical intake row and its lifecycle events, or raises
+  ``RecordError`` for the quarantine.
+
+Paging by cursor, not by page number: ``updated_after`` is exclusive and many versions can share one ``gxsj``
+second. After a full page whose last ``gxsj`` is T, the next request asks for ``updated_after = T - 1 s``: it
+re-reads the versions at T (dropped again by their ``(gdbh, gxsj)``) and so cannot lose the ties cut by the page
+boundary. Only when a whole page lies in that one second does the connector fall back to ``page_no + 1``.
+The token is sent in the Authorization header only: it is never logged and never appears in an error message.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import httpx
+import tenacity
+
+from connectors.errors import RecordError
+from connectors.geo import gcj02_to_wgs84
+from connectors.pii import PiiHasher, mask_text
+from connectors.schema import DEMAND_TYPES, INTAKE_SCHEMA, RATINGS, URGENCIES
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "12345"
+API_PATH = "/api/v2/work-orders"
+MAX_PAGE_SIZE = 500
+# The records' time resolution: re-reading from (last gxsj - this) catches every tie at the last gxsj.
+GXSJ_RESOLUTION = timedelta(seconds=1)
+RETRY_AFTER_CAP_SECONDS = 600.0  # never sleep longer than this on a server's Retry-After
+
+_CST = timezone(timedelta(hours=8))
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# lc actions (流转记录 dz) -> the domain's event vocabulary (connectors.schema.EVENT_TYPES).
+LC_ACTIONS = {
+    "受理": "received",
+    "直接答复": "answered_directly",
+    "派单": "dispatched",
+    "签收": "signed",
+    "退单": "returned",
+    "改派": "redispatched",
+    "延期申请": "extension_requested",
+    "延期批准": "extension_approved",
+    "延期驳回": "extension_rejected",
+    "催办": "urged",
+    "办结": "closed",
+    "回访": "callback",
+    "重办": "reopened",
+    "并单": "merged",
+}
+
+# Record fields the mapping reads; any other key goes to `extra` (masked). ldhm and sqrxm are personal data:
+# the number only as caller_key, the name never.
+KNOWN_FIELDS = frozenset(
+    "gdbh slsj ldhm sqrxm sfbm sqlx sqbt sqnr sfdz xzqh jd zbx zby fl1 fl2 fl3 jjcd cbdw pdsj qssj blsx yqsx "
+    "bjsj gdzt hfmyd cbcs cbbz glgdbh gxsj lc".split()
+)
+_INTAKE_FIELDS = tuple(INTAKE_SCHEMA.names)
+
+
+# -- errors -------------------------------------------------------------------------------------------------------
+
+class Api12345Error(RuntimeError):
+    """The API could not be read completely (retries exhausted, or an error that retrying cannot fix)."""
+
+
+class Api12345AuthError(Api12345Error):
+    """HTTP 401/403: the token is missing, wrong or expired."""
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+# -- times --------------------------------------------------------------------------------------------------------
+
+def parse_time(value: Any) -> datetime | None:
+    """An API time (``YYYY-MM-DD HH:MM:SS`` CST, or ISO 8601) -> naive CST; None for null/empty.
+
+    Raises ValueError when the value is something else."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"not a time: {type(value).__name__}")
+    text = value.strip()
+    try:
+        return datetime.strptime(text, _TIME_FORMAT)
+    except ValueError:
+        pass
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))  # ValueError when not ISO either
+    return parsed.astimezone(_CST).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _cursor_value(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(_CST).replace(tzinfo=None) if value.tzinfo else value
+    parsed = parse_time(value)
+    if parsed is None:
+        raise ValueError(f"cursor {value!r} is not a time")
+    return parsed
+
+
+def _iso_cst(dt: datetime) -> str:
+    return dt.replace(tzinfo=_CST).isoformat()
+
+
+# -- the cursor ---------------------------------------------------------------------------------------------------
+
+_UNSET = object()
+
+
+class CursorStore:
+    """Durable cursors, one per feed, in one JSON file; every write replaces the file atomically.
+
+    ``get(feed)`` / ``set(feed, value)``; the feed defaults to ``"12345"``, so ``set(value)`` works too.
+    Values are stored as ISO strings (datetimes are written with their CST offset)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    def _read(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        if not isinstance(data, dict):
+            raise ValueError(f"cursor file {self.path} does not hold a JSON object")
+        return data
+
+    def get(self, feed: str = CHANNEL) -> str | None:
+        return self._read().get(feed)
+
+    def set(self, feed_or_value: Any, value: Any = _UNSET) -> None:
+        feed, value = (CHANNEL, feed_or_value) if value is _UNSET else (feed_or_value, value)
+        if isinstance(value, datetime):
+            value = _iso_cst(_cursor_value(value))
+        data = self._read()
+        data[feed] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+# -- fetching -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Page:
+    """One API page as delivered (minus versions already yielded in this run)."""
+
+    records: list[dict]
+    page_no: int  # the page_no sent with this request
+    delivery: str  # names the request: 12345:updated_after=<ISO>:page=<n>
+    cursor_after: datetime | None  # every version with gxsj <= this has been yielded once this page is committed
+    total: int  # the server's total for this request's updated_after
+
+
+def _version_key(record: Any) -> tuple:
+    """Identity of a version for de-duplication: (gdbh, gxsj); the whole record when those are not strings,
+    so that malformed records are never merged into each other."""
+    if isinstance(record, dict) and isinstance(record.get("gdbh"), str) and isinstance(record.get("gxsj"), str):
+        return ("v", record["gdbh"], record["gxsj"])
+    return ("raw", json.dumps(record, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def _record_time(record: Any) -> datetime | None:
+    if not isinstance(record, dict):
+        return None
+    try:
+        return parse_time(record.get("gxsj"))
+    except ValueError:
+        return None
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP-date form; fall back to our own backoff
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
+
+
+def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]) -> dict:
+    """One request; returns ``data``. Raises _Retryable for what a retry may fix, Api12345Error otherwise."""
+    try:
+        response = client.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+    except httpx.TimeoutException as exc:
+        raise _Retryable(f"timeout ({type(exc).__name__})") from None
+    except httpx.TransportError as exc:
+        raise _Retryable(f"connection error ({type(exc).__name__})") from None
+    status = response.status_code
+    if status == 429:
+        raise _Retryable("HTTP 429 rate limited", _parse_retry_after(response.headers.get("Retry-After")))
+    if status >= 500:
+        raise _Retryable(f"HTTP {status}")
+    if status in (401, 403):
+        raise Api12345AuthError(f"HTTP {status}: the 12345 API refused the token (check GONGZHI_12345_TOKEN)")
+    if status != 200:
+        raise Api12345Error(f"HTTP {status} from the 12345 API: {response.text[:200]}")
+    try:
+        body = response.json()
+    except ValueError:
+        raise _Retryable("response body is not JSON") from None
+    if not isinstance(body, dict):
+        raise _Retryable("response body is not a JSON object")
+    if body.get("code") != 0:
+        raise _Retryable(f"API code {body.get('code')!r}: {str(body.get('msg'))[:100]}")
+    data = body.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+        raise _Retryable("response has no data.records list")
+    return data
+
+
+def fetch_work_orders(
+    base_url: str,
+    token: str,
+    updated_after: datetime | str | None,
+    *,
+    page_size: int = MAX_PAGE_SIZE,
+    client: httpx.Client | None = None,
+    max_retries: int = 6,
+    backoff_initial: float = 0.5,
+    backoff_max: float = 30.0,
+    timeout: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Page]:
+    """Every work-order version changed after ``updated_after`` (exclusive; None = from the beginning), page by page.
+
+    Each version is yielded once per run even though tie re-reads and retried pages may deliver it again.
+    Timeouts, connection errors, HTTP 5xx, 429 (waiting ``Retry-After``) and ``code != 0`` are retried up to
+    ``max_retries`` times with exponential backoff; then ``Api12345Error`` is raised — pages already yielded
+    stay valid, and the stored cursor says where to resume.
+    """
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    if not token:
+        raise Api12345AuthError("no 12345 API token configured (GONGZHI_12345_TOKEN)")
+    url = base_url.rstrip("/") + API_PATH
+    owns_client = client is None
+    if client is None:
+        client = httpx.Client(timeout=timeout)
+    exponential = tenacity.wait_exponential(multiplier=backoff_initial, max=backoff_max)
+
+    def wait(retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return exc.retry_after
+        return exponential(retry_state)
+
+    def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+        exc = retry_state.outcome.exception()
+        log.warning("12345 API: %s; retry %d of %d", getattr(exc, "reason", exc), retry_state.attempt_number,
+                    max_retries)
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(max_retries + 1),
+        wait=wait,
+        retry=tenacity.retry_if_exception_type(_Retryable),
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )
+
+    def request(after: datetime | None, page_no: int) -> dict:
+        params: dict[str, Any] = {"page_no": page_no, "page_size": page_size}
+        if after is not None:
+            params["updated_after"] = _iso_cst(after)
+        try:
+            return retrying(_get_page, client, url, token, params)
+        except _Retryable as exc:
+            raise Api12345Error(
+                f"12345 API: gave up after {max_retries + 1} attempts at updated_after="
+                f"{params.get('updated_after')} page {page_no}: {exc.reason}"
+            ) from None
+
+    after = _cursor_value(updated_after)
+    page_no = 1
+    # Versions already yielded that a later request may deliver again (those after the current cursor).
+    yielded: dict[tuple, datetime | None] = {}
+    try:
+        while True:
+            data = request(after, page_no)
+            records = data["records"]
+            fresh = []
+            for record in records:
+                key = _version_key(record)
+                if key not in yielded:
+                    yielded[key] = _record_time(record)
+                    fresh.append(record)
+            times = [t for t in map(_record_time, records) if t is not None]
+            last = max(times) if times else None
+            full_page = len(records) >= page_size
+            if not full_page:
+                cursor = max(after, last) if (after and last) else (last or after)
+                next_after, next_page_no = None, None
+            else:
+                boundary = last - GXSJ_RESOLUTION if last else None
+                if boundary is not None and (after is None or boundary > after):
+                    next_after, next_page_no = boundary, 1
+                else:  # the whole page is within one second: step through that second by page number
+                    next_after, next_page_no = after, page_no + 1
+                cursor = next_after
+            delivery = f"{CHANNEL}:updated_after={_iso_cst(after) if after else ''}:page={page_no}"
+            if fresh or cursor != after:
+                yield Page(fresh, page_no, delivery, cursor, int(data.get("total") or 0))
+            if next_page_no is None:
+                return
+            if next_after != after:
+                yielded = {k: t for k, t in yielded.items() if t is None or t > next_after}
+            after, page_no = next_after, next_page_no
+    finally:
+        if owns_client:
+            client.close()
+
+
+# -- mapping ------------------------------------------------------------------------------------------------------
+
+def _safe(value: Any, limit: int = 40) -> str:
+    """A value for an error message: masked and short."""
+    return mask_text(repr(value)[:limit]) or ""
+
+
+def _time_field(record: dict, name: str, *, required: bool = False) -> datetime | None:
+    value = record.get(name)
+    try:
+        parsed = parse_time(value)
+    except ValueError:
+        raise RecordError(f"unparseable {name}: {_safe(value)}") from None
+    if parsed is None and required:
+        raise RecordError(f"missing {name}")
+    return parsed
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise TypeError
+    text = str(value).strip()
+    return text or None
+
+
+def _text_field(record: dict, name: str) -> str | None:
+    try:
+        return _text(record.get(name))
+    except TypeError:
+        raise RecordError(f"{name} is not text: {type(record.get(name)).__name__}") from None
+
+
+def _codes(xzqh: str | None) -> tuple[str | None, str | None, str | None]:
+    """(area_code, street_code, community_code) from a 6/9/12-digit division code; Nones when it is not one."""
+    if xzqh and xzqh.isascii() and xzqh.isdigit() and len(xzqh) in (6, 9, 12):
+        return xzqh, (xzqh[:9] if len(xzqh) >= 9 else None), (xzqh if len(xzqh) == 12 else None)
+    return None, None, None
+
+
+def _flag(value: Any) -> bool | None:
+    if value in (1, "1", True):
+        return True
+    if value in (0, "0", False):
+        return False
+    return None
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 2**31 else None
+
+
+def map_work_order(record: dict, pii: PiiHasher, *, delivery: str, position: int, load_id: str
+                   ) -> tuple[dict, list[dict]]:
+    """One API record -> (intake row with INTAKE_SCHEMA keys, events with EVENT_SCHEMA keys + ``position``).
+
+    Free text (title, content, address, event notes, unknown fields) is stored masked; the caller number only
+    as ``caller_key``; the caller name never. Values outside the spec's vocabularies (demand type, urgency,
+    rating, lc action, division code) become null and are kept, masked, in ``extra`` under ``unmapped``.
+    Raises RecordError when the record cannot be an intake: no gdbh, missing or unparseable slsj / gxsj,
+    unparseable dates, malformed lc.
+    """
+    if not isinstance(record, dict):
+        raise RecordError(f"record is not a JSON object but {type(record).__name__}")
+    gdbh = _text_field(record, "gdbh")
+    if gdbh is None:
+        raise RecordError("missing gdbh")
+    received_at = _time_field(record, "slsj", required=True)
+    version_at = _time_field(record, "gxsj", required=True)
+    unmapped: dict[str, Any] = {}
+
+    def vocabulary(name: str, allowed: tuple[str, ...]) -> str | None:
+        value = _text_field(record, name)
+        if value is not None and value not in allowed:
+            unmapped[name] = value
+            return None
+        return value
+
+    xzqh = _text_field(record, "xzqh")
+    area_code, street_code, community_code = _codes(xzqh)
+    if xzqh and area_code is None:
+        unmapped["xzqh"] = xzqh
+    lon, lat = gcj02_to_wgs84(record.get("zbx"), record.get("zby"))
+    categories = [c for c in (_text_field(record, f) for f in ("fl1", "fl2", "fl3")) if c]
+    urge_count = _count(record.get("cbcs"))
+    if record.get("cbcs") not in (None, "") and urge_count is None:
+        unmapped["cbcs"] = record.get("cbcs")
+    reopened = _flag(record.get("cbbz"))
+    if record.get("cbbz") not in (None, "") and reopened is None:
+        unmapped["cbbz"] = record.get("cbbz")
+    try:
+        caller_key = pii.caller_key(record.get("ldhm") if isinstance(record.get("ldhm"), (str, int)) else None)
+    except TypeError:
+        caller_key = None
+
+    row = dict.fromkeys(_INTAKE_FIELDS)
+    row.update(
+        channel=CHANNEL,
+        source_id=gdbh,
+        version_at=version_at,
+        received_at=received_at,
+        caller_key=caller_key,
+        demand_type=vocabulary("sqlx", DEMAND_TYPES),
+        title=mask_text(_text_field(record, "sqbt")),
+        content=mask_text(_text_field(record, "sqnr")),
+        address=mask_text(_text_field(record, "sfdz")),
+        area_code=area_code,
+        street_code=street_code,
+        community_code=community_code,
+        lon=lon,
+        lat=lat,
+        source_category="/".join(categories) or None,
+        urgency=vocabulary("jjcd", URGENCIES),
+        unit=_text_field(record, "cbdw"),
+        dispatched_at=_time_field(record, "pdsj"),
+        signed_at=_time_field(record, "qssj"),
+        deadline_at=_time_field(record, "blsx"),
+        extended_deadline_at=_time_field(record, "yqsx"),
+        closed_at=_time_field(record, "bjsj"),
+        source_status=_text_field(record, "gdzt"),
+        rating=vocabulary("hfmyd", RATINGS),
+        urge_count=urge_count,
+        reopened=reopened,
+        linked_source_id=_text_field(record, "glgdbh"),
+        load_id=load_id,
+        delivery=delivery,
+        position=position,
+    )
+    events = _map_events(record.get("lc"), gdbh, position, unmapped)
+
+    extra: dict[str, Any] = {k: v for k, v in record.items() if k not in KNOWN_FIELDS}
+    for name in ("jd", "sfbm"):  # known, no column of their own, useful downstream (street name, confidential)
+        value = _text_field(record, name)
+        if value is not None:
+            extra[name] = value
+    if unmapped:
+        extra["unmapped"] = unmapped
+    row["extra"] = mask_text(json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str)) if extra else None
+    return row, events
+
+
+def _map_events(lc: Any, gdbh: str, position: int, unmapped: dict[str, Any]) -> list[dict]:
+    if lc is None:
+        return []
+    if not isinstance(lc, list):
+        raise RecordError(f"lc is not a list but {type(lc).__name__}")
+    events: list[dict] = []
+    for i, step in enumerate(lc):
+        if not isinstance(step, dict):
+            raise RecordError(f"lc[{i}] is not an object")
+        try:
+            action = _text(step.get("dz"))
+            unit = _text(step.get("dw"))
+            note = _text(step.get("yj"))
+        except TypeError:
+            raise RecordError(f"lc[{i}] has a non-text field") from None
+        try:
+            at = parse_time(step.get("sj"))
+        except ValueError:
+            raise RecordError(f"lc[{i}] unparseable sj: {_safe(step.get('sj'))}") from None
+        if at is None:
+            raise RecordError(f"lc[{i}] missing sj")
+        event_type = LC_ACTIONS.get(action or "")
+        if event_type is None:
+            unmapped.setdefault("lc", []).append({"dz": action, "sj": step.get("sj")})
+            continue
+        if event_type == "callback":
+            note = note if note in RATINGS else None  # the callback's note is its rating word
+        events.append({
+            "channel": CHANNEL,
+            "source_id": gdbh,
+            "seq": len(events) + 1,
+            "event_at": at,
+            "event_type": event_type,
+            "unit": unit,
+            "note": mask_text(note),
+            "position": position,
+        })
+    return events
