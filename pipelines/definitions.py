@@ -1,0 +1,67 @@
+"""The Dagster code location `gongzhi` (pyproject [tool.dagster]): `defs`."""
+
+import sys
+
+import dagster as dg
+
+from pipelines import assets, checks, dbt
+from pipelines.automation import JOBS, SCHEDULES, SENSORS
+from pipelines.resources import GongzhiResource
+from pipelines.settings import API_FEED, FILE_FEEDS
+
+
+# What kept a part of the graph from loading: `gongzhi run` refuses to report success while this is not empty.
+DEFINITION_PROBLEMS: list[str] = []
+
+
+def _dbt_assets() -> list[dg.AssetsDefinition]:
+    if not dbt.dbt_project_exists():
+        DEFINITION_PROBLEMS.append(f"no dbt project in {dbt.DBT_DIR}: the graph has no dbt models")
+        print(f"gongzhi: {DEFINITION_PROBLEMS[-1]}", file=sys.stderr)
+        return []
+    from dagster_dbt import DbtCliResource, dbt_assets
+
+    project = dbt.dbt_project()
+    try:
+        manifest = dbt.ensure_manifest(project)
+    except dbt.ManifestError as exc:
+        # The rest of the graph stays usable (UI, loads, matching); the failure is loud, never silent.
+        DEFINITION_PROBLEMS.append(f"dbt models left out of the graph: {exc}")
+        print(f"gongzhi: ERROR {DEFINITION_PROBLEMS[-1]}", file=sys.stderr)
+        return []
+
+    @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=dbt.TRANSLATOR, name="dbt_models",
+                pool=assets.WAREHOUSE_POOL)
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, gongzhi: GongzhiResource):
+        # dbt's profile reads GONGZHI_HOME; give the subprocess the same absolute home this run uses.
+        import os
+
+        os.environ["GONGZHI_HOME"] = str(gongzhi.settings().home)
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return [dbt_models]
+
+
+def build_definitions() -> dg.Definitions:
+    dbt_defs = _dbt_assets()
+    out_keys = [
+        key for d in dbt_defs for key, group in d.group_names_by_key.items() if group == "out"
+    ] or assets.CASE_KEYS
+    return dg.Definitions(
+        assets=[
+            *[assets.file_feed_asset(c) for c in FILE_FEEDS],
+            assets.raw_12345,
+            assets.core_current,
+            assets.cases,
+            *dbt_defs,
+            assets.exports_asset(out_keys),
+        ],
+        asset_checks=[*[checks.freshness_check(c) for c in (API_FEED, *FILE_FEEDS)], checks.merge_rate_band],
+        jobs=JOBS,
+        schedules=SCHEDULES,
+        sensors=SENSORS,
+        resources={"gongzhi": GongzhiResource(), **({"dbt": dbt.dbt_resource()} if dbt.dbt_project_exists() else {})},
+    )
+
+
+defs = build_definitions()
