@@ -1,0 +1,217 @@
+"""Clustering scored pairs into cases, one new intake at a time, in time order, without chaining.
+
+An intake joins an existing case only when it matches one member with high probability AND clearly disagrees with
+none of the members it was compared with AND falls within the case's time span bound AND is not far from the case's
+first intake. A matched case that is already closed makes the intake the lead of a new case marked as a repeat of
+it. Because cases only grow from earlier intakes, history is never re-clustered: old assignments are input.
+Two open cases merge only when one new intake matches both with very high probability (or a reviewer says so);
+the older case survives.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
+from dedupe.records import Records
+
+# Thresholds on the match probability, one place for all of them.
+AUTO_MATCH = 0.9  # join a case automatically at or above this
+REVIEW_LOW = 0.3  # from here up to AUTO_MATCH a pair between two cases goes to review
+CLEAR_DISAGREEMENT = 0.001  # a pair this unlikely forbids a join (the anti-chaining rule)
+AUTO_MERGE = 0.995  # one intake matching two open cases this well merges them
+MAX_DISTANCE_TO_FIRST_M = 1500.0  # a case does not wander: new members stay near its first intake
+
+
+def case_id_for(channel: str, source_id: str) -> str:
+    """Stable id of the case created by this intake: the same intake always creates the same id."""
+    return "C" + hashlib.sha1(f"{channel}\x1f{source_id}".encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class CaseState:
+    case_id: str
+    first_index: int  # the intake that created it (its place anchors the case)
+    first_t: float
+    window_s: float
+    members: list[int] = field(default_factory=list)
+    repeat_of: str | None = None
+    is_new: bool = True
+    merged_into: int | None = None  # position of the surviving case
+
+    def lead(self, records: Records) -> int:
+        dispatched = [k for k in self.members if records.dispatched[k]]
+        pool = dispatched or self.members
+        return min(pool, key=lambda k: (records.t[k], records.channel[k], records.source_id[k]))
+
+    def closed_before(self, records: Records, t: float) -> bool:
+        closed = records.closed_t[self.lead(records)]
+        return bool(not np.isnan(closed) and closed < t)
+
+
+@dataclass
+class Assignment:
+    case: np.ndarray  # position in cases per record, -1 when not assigned
+    score: np.ndarray  # probability against the case joined, nan for a case's creator
+    matched_to: np.ndarray  # record index of the best-matching member, -1 for a creator
+    cases: list[CaseState]
+    merges: list[tuple[int, int, str]]  # (merged case position, surviving case position, reason)
+    review: list[tuple[int, int, float]]  # (record a, record b, probability)
+
+    def resolve(self, position: int) -> int:
+        while self.cases[position].merged_into is not None:
+            position = self.cases[position].merged_into
+        return position
+
+
+def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, list[int], list[float]]:
+    nodes = np.concatenate([i, j])
+    neighbours = np.concatenate([j, i])
+    probs = np.concatenate([p, p])
+    order = np.lexsort((neighbours, nodes))
+    offsets = np.searchsorted(nodes[order], np.arange(n + 1))
+    return offsets, neighbours[order].tolist(), probs[order].tolist()
+
+
+def assign(
+    records: Records,
+    is_new: np.ndarray,
+    pairs_i: np.ndarray,
+    pairs_j: np.ndarray,
+    prob: np.ndarray,
+    existing_case: list[str | None],
+    existing_cases: dict[str, dict],
+) -> Assignment:
+    """Assign every new record to a case.
+
+    existing_case[k] is the case id of an old record (None for new ones); existing_cases maps each such id to
+    {'first_t': seconds, 'repeat_of': id or None, 'first_index': record index or -1}.
+    """
+    n = len(records)
+    cases: list[CaseState] = []
+    position_of: dict[str, int] = {}
+    case = np.full(n, -1, dtype=np.int64)
+    for k in range(n):
+        cid = existing_case[k]
+        if cid is None:
+            continue
+        if cid not in position_of:
+            info = existing_cases.get(cid, {})
+            position_of[cid] = len(cases)
+            cases.append(
+                CaseState(
+                    case_id=cid,
+                    first_index=int(info.get("first_index", k)) if info.get("first_index", -1) >= 0 else k,
+                    first_t=float(info.get("first_t", records.t[k])),
+                    window_s=float(records.window_s[k]),
+                    repeat_of=info.get("repeat_of"),
+                    is_new=False,
+                )
+            )
+        case[k] = position_of[cid]
+        cases[position_of[cid]].members.append(k)
+    result = Assignment(
+        case=case,
+        score=np.full(n, np.nan),
+        matched_to=np.full(n, -1, dtype=np.int64),
+        cases=cases,
+        merges=[],
+        review=[],
+    )
+    offsets, neighbours, probs = _adjacency(n, pairs_i, pairs_j, prob)
+
+    for x in np.flatnonzero(is_new).tolist():
+        lo, hi = int(offsets[x]), int(offsets[x + 1])
+        best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
+        worst: dict[int, float] = {}
+        for nb, p in zip(neighbours[lo:hi], probs[lo:hi]):
+            if case[nb] < 0:
+                continue
+            c = result.resolve(int(case[nb]))
+            if p > best.get(c, (-1.0, -1))[0]:
+                best[c] = (p, nb)
+            worst[c] = min(worst.get(c, 1.0), p)
+        options = []
+        for c, (p, member) in best.items():
+            state = cases[c]
+            if p < AUTO_MATCH:
+                continue
+            if worst[c] < CLEAR_DISAGREEMENT or not _compatible(records, x, state):
+                result.review.append((x, member, p))
+                continue
+            is_open = not state.closed_before(records, records.t[x])
+            options.append((is_open, p, -state.first_t, c, member))
+        if not options:
+            _create(result, records, x, repeat_of=None)
+            continue
+        options.sort(reverse=True)
+        is_open, p, _, c, member = options[0]
+        if not is_open:
+            _create(result, records, x, repeat_of=cases[c].case_id)
+            result.score[x], result.matched_to[x] = p, member
+            continue
+        # a second open case this intake matches as well as the first: the two are one problem
+        survivors = [c]
+        for other_open, other_p, _, other, _ in options[1:]:
+            if other_open and other_p >= AUTO_MERGE and p >= AUTO_MERGE:
+                survivors.append(other)
+        target = min(survivors, key=lambda s: (cases[s].first_t, cases[s].case_id))
+        for other in survivors:
+            if other != target:
+                _merge(result, other, target, "matched_by_one_intake")
+        _join(result, x, target, p, member)
+    return result
+
+
+def _compatible(records: Records, x: int, state: CaseState) -> bool:
+    window = max(state.window_s, float(records.window_s[x]))
+    if records.t[x] - state.first_t > window:
+        return False
+    first = state.first_index
+    if records.has_point[x] and records.has_point[first]:
+        dx = (records.lon[x] - records.lon[first]) * METRES_PER_DEG_LON
+        dy = (records.lat[x] - records.lat[first]) * METRES_PER_DEG_LAT
+        if (dx * dx + dy * dy) ** 0.5 > MAX_DISTANCE_TO_FIRST_M:
+            return False
+    return True
+
+
+def _create(result: Assignment, records: Records, x: int, repeat_of: str | None) -> None:
+    state = CaseState(
+        case_id=case_id_for(records.channel[x], records.source_id[x]),
+        first_index=x,
+        first_t=float(records.t[x]),
+        window_s=float(records.window_s[x]),
+        members=[x],
+        repeat_of=repeat_of,
+    )
+    result.case[x] = len(result.cases)
+    result.cases.append(state)
+
+
+def _join(result: Assignment, x: int, c: int, p: float, member: int) -> None:
+    result.case[x] = c
+    result.score[x] = p
+    result.matched_to[x] = member
+    result.cases[c].members.append(x)
+
+
+def _merge(result: Assignment, merged: int, into: int, reason: str) -> None:
+    source, target = result.cases[merged], result.cases[into]
+    source.merged_into = into
+    target.members.extend(source.members)
+    for k in source.members:
+        result.case[k] = into
+    source.members = []
+    result.merges.append((merged, into, reason))
+
+
+def merge_cases(result: Assignment, a: int, b: int, reason: str) -> None:
+    """Merge two cases (e.g. a reviewer's must-link); the older survives."""
+    a, b = result.resolve(a), result.resolve(b)
+    if a == b:
+        return
+    older, younger = sorted((a, b), key=lambda s: (result.cases[s].first_t, result.cases[s].case_id))
+    _merge(result, younger, older, reason)

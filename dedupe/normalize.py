@@ -1,0 +1,202 @@
+"""Normalisation for matching: the ONE place where intake text, addresses, coordinates and times are cleaned.
+
+Everything here is a pure function of one intake's fields. The matcher never compares raw text.
+
+* ``clean_text``     boilerplate removed, traditional -> simplified, full-width -> half-width, punctuation dropped
+* ``parse_address``  free-text address -> ``AddressKeys`` (street, community, estate, road, crossing, number, offset)
+* ``grid_cell``      WGS-84 point -> integer cell on a metric grid (blocking), ``distance_m`` for scoring
+* ``epoch_seconds``  naive CST timestamp -> seconds (one clock for every time comparison)
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+# Channel boilerplate: openings and closings that call-takers, dispatchers and clerks add to any report.
+# Longest alternatives first so that '市民来电反映' wins over '来电反映'.
+_BOILERPLATE_OPENINGS = (
+    "市民来电反映", "市民来电称", "市民来电", "来电人反映", "来电人称", "来电反映", "来电称", "报警人称", "报警人反映",
+    "报警称", "市民反映", "群众反映", "网民反映", "来信人反映", "来信反映", "信访人反映", "信访人称", "信访人",
+    "据反映", "反映人称", "投诉人称", "举报人称", "诉求人称", "市民称", "居民反映", "居民称",
+)
+_BOILERPLATE_CLOSINGS = (
+    "请相关部门尽快处理", "希望相关部门尽快处理", "希望有关部门尽快处理", "希望有关部门处理", "希望相关部门处理",
+    "请有关部门尽快处理", "请有关部门处理", "请相关部门处理", "请尽快处理", "要求尽快处理", "要求处理", "请求处理",
+    "望尽快解决", "请尽快解决", "希望尽快解决", "要求解决", "请予处理", "请核实处理", "望处理", "谢谢",
+)
+_OPENING_RE = re.compile("^(?:" + "|".join(sorted(_BOILERPLATE_OPENINGS, key=len, reverse=True)) + ")[:：,，]?")
+_CLOSING_RE = re.compile("(?:" + "|".join(sorted(_BOILERPLATE_CLOSINGS, key=len, reverse=True)) + ")[。.!！]?")
+# Administrative prefixes that every address in the district may or may not carry: noise for matching.
+_ADMIN_PREFIX_RE = re.compile(r"^(?:安徽省)?(?:合肥市)?(?:包河区)?")
+
+
+def _build_translation() -> dict[int, str | None]:
+    """One str.translate table: t2s characters, full-width ASCII -> ASCII, punctuation and spaces -> removed.
+
+    opencc converts phrase by phrase and is slow per string; a character table derived from it once gives the same
+    result for matching (phrase-level differences do not change character n-grams that matter) at C speed.
+    """
+    import opencc
+
+    converter = opencc.OpenCC("t2s")
+    table: dict[int, str | None] = {}
+    for code in range(0x4E00, 0xA000):
+        simplified = converter.convert(chr(code))
+        if len(simplified) == 1 and simplified != chr(code):
+            table[code] = simplified
+    for code in range(0xFF01, 0xFF5F):  # full-width ! .. ~
+        table[code] = chr(code - 0xFEE0)
+    table[0x3000] = None  # ideographic space
+    punctuation = "，。、；：？！…—～·‘’“”「」『』（）【】《》〈〉,.;:?!'\"()[]{}<>~`@#$%^&*_+=|\\/ \t\r\n-"
+    for char in punctuation:
+        table[ord(char)] = None
+    # full-width punctuation maps to ASCII first and must also disappear
+    for code in range(0xFF01, 0xFF5F):
+        if chr(code - 0xFEE0) in punctuation:
+            table[code] = None
+    return table
+
+
+@lru_cache(maxsize=1)
+def _translation() -> dict[int, str | None]:
+    return _build_translation()
+
+
+@lru_cache(maxsize=1)
+def _simplify_only() -> dict[int, str | None]:
+    """t2s and full-width -> half-width, punctuation kept (address parsing needs separators such as '与')."""
+    return {k: v for k, v in _translation().items() if v is not None} | {0x3000: " "}
+
+
+def simplify(text: str | None) -> str:
+    """Traditional -> simplified and full-width -> half-width, nothing else."""
+    return (text or "").translate(_simplify_only()).strip()
+
+
+def clean_text(text: str | None) -> str:
+    """Text ready for character comparison: no boilerplate, simplified, half-width, no punctuation or spaces."""
+    if not text:
+        return ""
+    text = simplify(text)
+    text = _OPENING_RE.sub("", text)
+    text = _CLOSING_RE.sub("", text)
+    return text.translate(_translation()).lower()
+
+
+def char_bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)} if len(text) > 1 else ({text} if text else set())
+
+
+# --- addresses ---------------------------------------------------------------------------------------------
+
+_ROAD = r"[\u4e00-\u9fa5A-Za-z0-9]{1,10}?(?:大道|路|街|巷|大街|道)"
+_CROSSING_RE = re.compile(rf"({_ROAD})(?:与|和|、|/|交|跟)?({_ROAD})(?:交叉口|交口|路口|十字路口|口|交汇处)")
+_ROAD_NUMBER_RE = re.compile(rf"({_ROAD})(\d+)号")
+_ROAD_RE = re.compile(_ROAD)
+_STREET_RE = re.compile(r"([\u4e00-\u9fa5]{2,8}?)(?:街道办事处|街道|镇)")
+_COMMUNITY_RE = re.compile(r"([\u4e00-\u9fa5]{2,8}?)社区")
+_ESTATE_SUFFIXES = ("小区", "花园", "家园", "新村", "公寓", "苑", "园", "城", "府", "湾", "里", "庭", "郡", "居", "广场")
+_ESTATE_RE = re.compile(
+    r"([\u4e00-\u9fa5A-Za-z0-9]{2,10}?(?:" + "|".join(sorted(_ESTATE_SUFFIXES, key=len, reverse=True)) + r"))"
+    r"(?:[东南西北]?门|\d+栋|\d+幢|\d+号楼|\d+单元|小区|$)"
+)
+_BUILDING_RE = re.compile(r"(\d+)(?:栋|幢|号楼)")
+_OFFSET_RE = re.compile(r"([东南西北])(?:侧|边|面)?(?:约)?(\d+)米")
+
+
+@dataclass(frozen=True)
+class AddressKeys:
+    street: str = ""  # 街道/镇 name without the suffix
+    community: str = ""  # 社区 name without the suffix
+    estate: str = ""  # 小区 / named compound, with its suffix, without '小区'
+    building: str = ""  # building number inside the estate
+    road: str = ""  # first road named
+    crossing: str = ""  # two roads of a crossing, sorted, joined by '|': order-independent
+    number: str = ""  # house number on the road
+    offset: str = ""  # e.g. '东50' from '东50米'
+
+    @property
+    def place_key(self) -> str:
+        """The most specific key that two reports of one place share, or '' when the address names no place."""
+        if self.crossing:
+            return "x:" + self.crossing
+        if self.estate:
+            return "e:" + self.estate
+        if self.road and self.number:
+            return f"n:{self.road}{self.number}"
+        return ""
+
+
+def _strip_road_prefix(road: str) -> str:
+    # '包河区徽州大道' or '在徽州大道' -> keep the road name only
+    road = _ADMIN_PREFIX_RE.sub("", road)
+    return road.lstrip("在于位到至从")
+
+
+def parse_address(address: str | None) -> AddressKeys:
+    if not address:
+        return AddressKeys()
+    text = simplify(address).replace(" ", "")
+    text = _ADMIN_PREFIX_RE.sub("", text)
+    street = community = estate = building = road = crossing = number = offset = ""
+    if m := _STREET_RE.search(text):
+        street = m.group(1)
+        text_wo_street = text[: m.start()] + text[m.end() :]
+    else:
+        text_wo_street = text
+    if m := _COMMUNITY_RE.search(text_wo_street):
+        community = m.group(1)
+        text_wo_street = text_wo_street[: m.start()] + text_wo_street[m.end() :]
+    if m := _CROSSING_RE.search(text_wo_street):
+        first, second = _strip_road_prefix(m.group(1)), _strip_road_prefix(m.group(2))
+        if first != second:
+            crossing = "|".join(sorted((first, second)))
+            road = first
+    if m := _ROAD_NUMBER_RE.search(text_wo_street):
+        road = road or _strip_road_prefix(m.group(1))
+        number = m.group(2)
+    if not road and (m := _ROAD_RE.search(text_wo_street)):
+        road = _strip_road_prefix(m.group(0))
+    if not crossing and (m := _ESTATE_RE.search(text_wo_street)):
+        estate = m.group(1).removesuffix("小区")
+        if estate.endswith(("路", "街", "道")):
+            estate = ""
+    if m := _BUILDING_RE.search(text_wo_street):
+        building = m.group(1)
+    if m := _OFFSET_RE.search(text_wo_street):
+        offset = m.group(1) + m.group(2)
+    return AddressKeys(street, community, estate, building, road, crossing, number, offset)
+
+
+# --- coordinates -------------------------------------------------------------------------------------------
+
+# Metres per degree around Hefei (31.8 N). An equirectangular approximation is exact enough below 10 km.
+_REFERENCE_LAT = 31.8
+METRES_PER_DEG_LAT = 110_574.0
+METRES_PER_DEG_LON = 111_320.0 * math.cos(math.radians(_REFERENCE_LAT))
+
+
+def usable_point(lon: float | None, lat: float | None) -> bool:
+    """Feeds send null or 0 for unknown coordinates; anything outside China is unknown too."""
+    return lon is not None and lat is not None and 73.0 < lon < 136.0 and 3.0 < lat < 54.0
+
+
+def grid_cell(lon: float, lat: float, cell_m: float) -> tuple[int, int]:
+    return int(math.floor(lon * METRES_PER_DEG_LON / cell_m)), int(math.floor(lat * METRES_PER_DEG_LAT / cell_m))
+
+
+def distance_m(lon_a: float, lat_a: float, lon_b: float, lat_b: float) -> float:
+    return math.hypot((lon_a - lon_b) * METRES_PER_DEG_LON, (lat_a - lat_b) * METRES_PER_DEG_LAT)
+
+
+# --- time --------------------------------------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def epoch_seconds(moment: datetime | None) -> float | None:
+    """Naive CST timestamps compared as seconds since a fixed naive epoch (no zone arithmetic needed)."""
+    return None if moment is None else (moment - _EPOCH).total_seconds()

@@ -1,0 +1,287 @@
+"""`match(warehouse, review_dir)`: match what is new in core.intake against recent cases and write the results.
+
+One run: read the intakes not yet linked (plus those a reviewer's cannot-link detaches), read the intakes of cases
+that can still receive members (received within the longest time window before the earliest new intake), block,
+score, assign, apply must-links, then write core.case_link / core.case / core.case_merge / core.match_review in
+one transaction. Old assignments are never re-clustered; case ids never change.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from dedupe import blocking, cluster, records as records_mod, scoring, store
+from dedupe.topics import MAX_WINDOW_S
+
+
+@dataclass
+class MatchReport:
+    intakes_matched: int = 0  # intakes assigned in this run (new ones and any a cannot-link detached)
+    merged_into_existing: int = 0  # of those, how many joined a case that existed before this run
+    new_cases: int = 0
+    repeats: int = 0  # new cases that repeat a closed case
+    review_pairs: int = 0  # pairs added to core.match_review in this run
+    case_merges: int = 0
+    candidates: int = 0
+    decisions_applied: int = 0
+    decisions_rejected: list = field(default_factory=list)  # (line, reason) of decisions.csv lines not applied
+    seconds: float = 0.0
+    model: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+        ).fetchall()[0][0]
+    )
+
+
+def match(warehouse: Path, review_dir: Path, *, threads: int = 2) -> MatchReport:
+    started = time.perf_counter()
+    report = MatchReport()
+    decisions = store.read_decisions(Path(review_dir))
+    report.decisions_rejected = decisions.rejected
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"SET threads = {int(threads)}")
+        if not _table_exists(con, "core", "intake"):
+            raise RuntimeError(f"{warehouse}: core.intake does not exist; run `gongzhi load` first")
+        store.create_output_tables(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _match_in_transaction(con, decisions, report, threads)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _load_context(con: duckdb.DuckDBPyConnection, detached: list[tuple[str, str]]) -> pa.Table:
+    """New intakes, detached ones, and old intakes recent enough to share a case with a new one."""
+    con.execute("CREATE OR REPLACE TEMP TABLE detached (channel VARCHAR, source_id VARCHAR)")
+    if detached:
+        con.executemany("INSERT INTO detached VALUES (?, ?)", detached)
+    columns = ", ".join(f"i.{c}" for c in records_mod.MATCH_COLUMNS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE to_match AS
+        SELECT i.channel, i.source_id, i.received_at FROM core.intake i
+        WHERE NOT EXISTS (SELECT 1 FROM core.case_link l WHERE l.channel = i.channel AND l.source_id = i.source_id)
+           OR EXISTS (SELECT 1 FROM detached d WHERE d.channel = i.channel AND d.source_id = i.source_id)
+        """
+    )
+    earliest = con.execute("SELECT min(received_at) FROM to_match").fetchall()[0][0]
+    cutoff = (earliest or datetime.max) - timedelta(seconds=MAX_WINDOW_S) if earliest else datetime.max
+    return con.sql(
+        f"""
+        SELECT {columns}, m.channel IS NOT NULL AS is_new,
+               CASE WHEN m.channel IS NULL THEN l.case_id END AS case_id
+        FROM core.intake i
+        LEFT JOIN to_match m USING (channel, source_id)
+        LEFT JOIN core.case_link l USING (channel, source_id)
+        WHERE m.channel IS NOT NULL OR (l.case_id IS NOT NULL AND i.received_at >= ?)
+        """,
+        params=[cutoff],
+    ).to_arrow_table()
+
+
+def _detached_by_cannot_link(con: duckdb.DuckDBPyConnection, decisions: store.Decisions) -> list[tuple[str, str]]:
+    """For each cannot-link pair now in one case, the later intake leaves the case and is matched again."""
+    detached = []
+    for d in decisions.valid:
+        if d.decision != "cannot_link":
+            continue
+        rows = con.execute(
+            """SELECT l.channel, l.source_id, l.case_id, i.received_at FROM core.case_link l
+               JOIN core.intake i USING (channel, source_id)
+               WHERE (l.channel = ? AND l.source_id = ?) OR (l.channel = ? AND l.source_id = ?)
+               ORDER BY i.received_at DESC, l.channel DESC, l.source_id DESC""",
+            [*d.a, *d.b],
+        ).fetchall()
+        if len(rows) == 2 and rows[0][2] == rows[1][2]:
+            detached.append((rows[0][0], rows[0][1]))
+    return detached
+
+
+def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, threads: int) -> None:
+    detached = _detached_by_cannot_link(con, decisions)
+    context = _load_context(con, detached)
+    records = records_mod.prepare(context)
+    # prepare() sorts by time: carry is_new / case_id along the same order
+    order_table = context.select(["received_at", "channel", "source_id", "is_new", "case_id"]).sort_by(
+        [("received_at", "ascending"), ("channel", "ascending"), ("source_id", "ascending")]
+    )
+    is_new = np.asarray(order_table.column("is_new").to_numpy(zero_copy_only=False), dtype=bool)
+    existing_case = order_table.column("case_id").to_pylist()
+    index_of = {records.key(k): k for k in range(len(records))}
+
+    old_ids = sorted({c for c in existing_case if c is not None})
+    existing_cases = _existing_case_info(con, old_ids, index_of)
+
+    pairs_i, pairs_j = blocking.candidate_pairs(records, is_new, threads=threads)
+    pairs_i, pairs_j, forced = _add_decision_pairs(pairs_i, pairs_j, decisions, index_of)
+    report.candidates = int(len(pairs_i))
+    levels = scoring.comparison_levels(records, pairs_i, pairs_j, workers=threads)
+    model = scoring.fit(levels, scoring.estimate_u(records, workers=threads))
+    report.model = model.as_dict()
+    prob = model.match_probability(levels)
+    for position, value in forced.items():
+        prob[position] = value
+
+    result = cluster.assign(records, is_new, pairs_i, pairs_j, prob, existing_case, existing_cases)
+    for d in decisions.valid:
+        a, b = index_of.get(d.a), index_of.get(d.b)
+        if d.decision == "must_link" and a is not None and b is not None and result.case[a] >= 0 and result.case[b] >= 0:
+            if result.resolve(int(result.case[a])) != result.resolve(int(result.case[b])):
+                cluster.merge_cases(result, int(result.case[a]), int(result.case[b]), "must_link")
+    report.decisions_applied = len(decisions.valid)
+    _write(con, records, is_new, result, decisions, report)
+
+
+def _existing_case_info(con, case_ids: list[str], index_of: dict) -> dict[str, dict]:
+    if not case_ids:
+        return {}
+    con.execute("CREATE OR REPLACE TEMP TABLE wanted_case (case_id VARCHAR)")
+    con.executemany("INSERT INTO wanted_case VALUES (?)", [(c,) for c in case_ids])
+    rows = con.execute(
+        """SELECT c.case_id, c.created_at, c.repeat_of_case_id FROM core."case" c JOIN wanted_case USING (case_id)"""
+    ).fetchall()
+    creators = {}
+    for key, k in index_of.items():
+        creators[cluster.case_id_for(*key)] = k
+    epoch = datetime(1970, 1, 1)
+    return {
+        cid: {"first_t": (created - epoch).total_seconds(), "repeat_of": repeat_of, "first_index": creators.get(cid, -1)}
+        for cid, created, repeat_of in rows
+    }
+
+
+def _add_decision_pairs(pairs_i, pairs_j, decisions: store.Decisions, index_of: dict):
+    """Reviewers' decisions override the model: must_link scores 1, cannot_link 0, even if blocking missed them."""
+    wanted = {}
+    for d in decisions.valid:
+        a, b = index_of.get(d.a), index_of.get(d.b)
+        if a is None or b is None:
+            continue
+        wanted[(min(a, b), max(a, b))] = 1.0 if d.decision == "must_link" else 0.0
+    if not wanted:
+        return pairs_i, pairs_j, {}
+    existing = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(pairs_i.tolist(), pairs_j.tolist()))}
+    extra = [pair for pair in wanted if pair not in existing]
+    if extra:
+        pairs_i = np.concatenate([pairs_i, np.array([p[0] for p in extra], dtype=np.int64)])
+        pairs_j = np.concatenate([pairs_j, np.array([p[1] for p in extra], dtype=np.int64)])
+        for k, pair in enumerate(extra):
+            existing[pair] = len(pairs_i) - len(extra) + k
+    return pairs_i, pairs_j, {existing[pair]: value for pair, value in wanted.items()}
+
+
+def _timestamp(seconds: float) -> datetime:
+    return datetime(1970, 1, 1) + timedelta(microseconds=round(seconds * 1e6))
+
+
+def _write(con, records, is_new, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport) -> None:
+    new_positions = np.flatnonzero(is_new).tolist()
+    link_rows = {name: [] for name in store.CASE_LINK_SCHEMA.names}
+    for k in new_positions:
+        c = result.resolve(int(result.case[k]))
+        matched = int(result.matched_to[k])
+        link_rows["channel"].append(records.channel[k])
+        link_rows["source_id"].append(records.source_id[k])
+        link_rows["case_id"].append(result.cases[c].case_id)
+        link_rows["link_type"].append("duplicate")  # derived below
+        link_rows["is_lead"].append(False)
+        link_rows["match_score"].append(None if np.isnan(result.score[k]) else round(float(result.score[k]), 6))
+        link_rows["matched_to_channel"].append(records.channel[matched] if matched >= 0 else None)
+        link_rows["matched_to_source_id"].append(records.source_id[matched] if matched >= 0 else None)
+        if not result.cases[c].is_new:
+            report.merged_into_existing += 1
+    report.intakes_matched = len(new_positions)
+    link_arrow = pa.table(link_rows, schema=store.CASE_LINK_SCHEMA)
+    con.register("link_arrow", link_arrow)
+    con.execute(
+        "DELETE FROM core.case_link l USING link_arrow n WHERE l.channel = n.channel AND l.source_id = n.source_id"
+    )
+    con.execute("INSERT INTO core.case_link SELECT * FROM link_arrow")
+    con.unregister("link_arrow")
+
+    new_cases = [s for s in result.cases if s.is_new]
+    report.new_cases = sum(1 for s in new_cases if s.merged_into is None)
+    report.repeats = sum(1 for s in new_cases if s.repeat_of is not None and s.merged_into is None)
+    case_rows = {name: [] for name in store.CASE_SCHEMA.names}
+    for s in new_cases:
+        first = s.first_index
+        case_rows["case_id"].append(s.case_id)
+        case_rows["lead_channel"].append(records.channel[first])
+        case_rows["lead_source_id"].append(records.source_id[first])
+        case_rows["repeat_of_case_id"].append(s.repeat_of)
+        case_rows["merged_into_case_id"].append(
+            result.cases[result.resolve(s.merged_into)].case_id if s.merged_into is not None else None
+        )
+        case_rows["created_at"].append(_timestamp(s.first_t))
+    case_arrow = pa.table(case_rows, schema=store.CASE_SCHEMA)
+    con.register("case_arrow", case_arrow)
+    con.execute('DELETE FROM core."case" c USING case_arrow n WHERE c.case_id = n.case_id')
+    con.execute('INSERT INTO core."case" SELECT * FROM case_arrow')
+    con.unregister("case_arrow")
+
+    now = datetime.now().replace(microsecond=0)
+    for merged, into, reason in result.merges:
+        merged_id, into_id = result.cases[merged].case_id, result.cases[result.resolve(into)].case_id
+        con.execute("UPDATE core.case_link SET case_id = ? WHERE case_id = ?", [into_id, merged_id])
+        con.execute('UPDATE core."case" SET merged_into_case_id = ? WHERE case_id = ?', [into_id, merged_id])
+        con.execute("INSERT INTO core.case_merge VALUES (?, ?, ?, ?)", [merged_id, into_id, now, reason])
+    report.case_merges = len(result.merges)
+
+    con.execute(store.DERIVE_LINKS_SQL)
+    _write_review(con, records, result, decisions, report)
+
+
+def _write_review(con, records, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport) -> None:
+    rows = {name: [] for name in store.REVIEW_SCHEMA.names}
+    seen = set()
+    for a, b, p in result.review:
+        if result.resolve(int(result.case[a])) == result.resolve(int(result.case[b])):
+            continue
+        key = tuple(sorted((records.key(a), records.key(b))))
+        if key in seen:
+            continue
+        seen.add(key)
+        rows["channel_a"].append(key[0][0])
+        rows["source_id_a"].append(key[0][1])
+        rows["channel_b"].append(key[1][0])
+        rows["source_id_b"].append(key[1][1])
+        rows["match_score"].append(round(float(p), 6))
+        rows["decision"].append(None)
+    review = pa.table(rows, schema=store.REVIEW_SCHEMA)
+    con.register("review_arrow", review)
+    before = con.execute("SELECT count(*) FROM core.match_review").fetchall()[0][0]
+    con.execute(
+        """INSERT INTO core.match_review SELECT * FROM review_arrow n WHERE NOT EXISTS (
+             SELECT 1 FROM core.match_review r WHERE r.channel_a = n.channel_a AND r.source_id_a = n.source_id_a
+               AND r.channel_b = n.channel_b AND r.source_id_b = n.source_id_b)"""
+    )
+    con.unregister("review_arrow")
+    report.review_pairs = con.execute("SELECT count(*) FROM core.match_review").fetchall()[0][0] - before
+    # reviewers' decisions are shown next to the pairs they settle
+    for d in decisions.valid:
+        a, b = sorted((d.a, d.b))
+        con.execute(
+            """UPDATE core.match_review SET decision = ? WHERE channel_a = ? AND source_id_a = ?
+               AND channel_b = ? AND source_id_b = ?""",
+            [d.decision, *a, *b],
+        )

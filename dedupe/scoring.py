@@ -1,0 +1,199 @@
+"""Scoring candidate pairs: comparison levels per field and a Fellegi-Sunter model estimated without labels.
+
+Each pair gets one level per comparison (higher = more alike, -1 = cannot tell). As in Splink:
+u (level shares among non-matching pairs) comes from random pairs of intakes, which are almost all non-matches;
+m (level shares among matches) and the prior match share come from EM on the candidate pairs with u held fixed.
+The match probability of a pair is the posterior of the fitted model. No simulator label is used here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
+from dedupe.records import Records
+from dedupe.topics import DAY, HOUR
+
+# comparison -> number of levels (level -1 = missing is extra and carries no weight)
+COMPARISONS = {"text": 5, "place": 4, "time": 4, "topic": 2, "caller": 2}
+TEXT_CUTS = (30.0, 45.0, 60.0, 75.0)  # similarity 0-100 -> levels 0..4
+DIST_CUTS_M = (150.0, 400.0, 1500.0)  # metres -> place levels 3, 2, 1, else 0
+TIME_CUTS_S = (2 * HOUR, DAY)  # -> time levels 3, 2; within the window 1; beyond 0
+RANDOM_PAIRS = 200_000
+EM_ITERATIONS = 40
+# Starting m per level (what a match usually looks like), also used as a weak Dirichlet prior so that a small
+# batch (a quiet day, a test) still gets sensible weights: worth PRIOR_PAIRS pseudo-pairs against the data.
+DEFAULT_M = {
+    "text": (0.02, 0.05, 0.13, 0.30, 0.50),
+    "place": (0.03, 0.07, 0.20, 0.70),
+    "time": (0.02, 0.18, 0.30, 0.50),
+    "topic": (0.15, 0.85),
+    "caller": (0.80, 0.20),
+}
+# Typical u per level among random pairs of a district's intakes; a prior worth PRIOR_PAIRS pairs, so it only
+# matters when a batch is too small to sample (tests, a first quiet hour).
+DEFAULT_U = {
+    "text": (0.55, 0.30, 0.11, 0.035, 0.005),
+    "place": (0.90, 0.07, 0.025, 0.005),
+    "time": (0.85, 0.10, 0.04, 0.01),
+    "topic": (0.92, 0.08),
+    "caller": (0.999, 0.001),
+}
+DEFAULT_PRIOR = 0.1
+PRIOR_PAIRS = 50.0
+
+
+def text_similarity(records: Records, i: np.ndarray, j: np.ndarray, workers: int = 1) -> np.ndarray:
+    """0-100: the better of whole-text ratio and the token-set score on character bigrams."""
+    if len(i) == 0:
+        return np.zeros(0)
+    a_text = [records.text[k] for k in i]
+    b_text = [records.text[k] for k in j]
+    ratio = cpdist(a_text, b_text, scorer=fuzz.ratio, workers=workers, dtype=np.float32)
+    a_bi = [records.bigrams[k] for k in i]
+    b_bi = [records.bigrams[k] for k in j]
+    token_set = cpdist(a_bi, b_bi, scorer=fuzz.token_set_ratio, workers=workers, dtype=np.float32)
+    return np.maximum(ratio, token_set).astype("float64")
+
+
+def distance(records: Records, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Metres between the two points; nan when either is unknown."""
+    dx = (records.lon[i] - records.lon[j]) * METRES_PER_DEG_LON
+    dy = (records.lat[i] - records.lat[j]) * METRES_PER_DEG_LAT
+    return np.hypot(dx, dy)
+
+
+def _strings_equal(values: list[str], i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(equal, both known) for a list of strings where '' means unknown."""
+    a = np.array([values[k] for k in i], dtype=object)
+    b = np.array([values[k] for k in j], dtype=object)
+    known = (a != "") & (b != "")
+    return known & (a == b), known
+
+
+def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: int = 1) -> dict[str, np.ndarray]:
+    n = len(i)
+    levels: dict[str, np.ndarray] = {}
+
+    similarity = text_similarity(records, i, j, workers)
+    levels["text"] = np.searchsorted(np.asarray(TEXT_CUTS), similarity, side="right").astype(np.int8)
+
+    dist = distance(records, i, j)
+    same_place, place_known = _strings_equal(records.place_key, i, j)
+    same_road, _ = _strings_equal(records.road, i, j)
+    same_area, area_known = _strings_equal(records.area, i, j)
+    # without two points, address keys decide: same place key 3, same road in the same area 2, one of them 1,
+    # known but different 0, nothing to compare -1
+    by_keys = np.where(
+        same_place, 3,
+        np.where(same_road & same_area, 2,
+                 np.where(same_road | same_area, 1, np.where(place_known | area_known, 0, -1))),
+    )
+    dist_level = np.where(
+        dist <= DIST_CUTS_M[0], 3, np.where(dist <= DIST_CUTS_M[1], 2, np.where(dist <= DIST_CUTS_M[2], 1, 0))
+    )
+    has_dist = ~np.isnan(dist)
+    place = np.where(has_dist, np.where(same_place, np.maximum(dist_level, 2), dist_level), by_keys).astype(np.int8)
+    levels["place"] = place
+
+    gap = np.abs(records.t[j] - records.t[i])
+    window = np.maximum(records.window_s[i], records.window_s[j])
+    levels["time"] = np.where(
+        gap <= TIME_CUTS_S[0], 3, np.where(gap <= TIME_CUTS_S[1], 2, np.where(gap <= window, 1, 0))
+    ).astype(np.int8)
+
+    same_topic, topic_known = _strings_equal(records.topic, i, j)
+    levels["topic"] = np.where(topic_known, same_topic.astype(np.int8), -1).astype(np.int8)
+
+    same_caller, caller_known = _strings_equal(records.caller, i, j)
+    levels["caller"] = np.where(caller_known, same_caller.astype(np.int8), -1).astype(np.int8)
+    return levels
+
+
+@dataclass
+class FellegiSunter:
+    """m and u per comparison level, the prior match share, and their fitted log-likelihood ratios."""
+
+    m: dict[str, np.ndarray] = field(default_factory=dict)
+    u: dict[str, np.ndarray] = field(default_factory=dict)
+    prior: float = 0.1
+    iterations: int = 0
+
+    def weights(self) -> dict[str, np.ndarray]:
+        return {name: np.log2(self.m[name] / self.u[name]) for name in COMPARISONS}
+
+    def match_probability(self, levels: dict[str, np.ndarray]) -> np.ndarray:
+        n = len(next(iter(levels.values()))) if levels else 0
+        log_odds = np.full(n, np.log2(self.prior / (1 - self.prior)))
+        for name, weight in self.weights().items():
+            level = levels[name]
+            known = level >= 0
+            log_odds[known] += weight[level[known]]
+        return 1.0 / (1.0 + np.exp2(-log_odds))
+
+    def as_dict(self) -> dict:
+        return {
+            "prior": self.prior,
+            "iterations": self.iterations,
+            "m": {k: [round(float(x), 5) for x in v] for k, v in self.m.items()},
+            "u": {k: [round(float(x), 5) for x in v] for k, v in self.u.items()},
+        }
+
+
+def _level_shares(
+    level: np.ndarray, size: int, weights: np.ndarray | None = None, prior: np.ndarray | None = None
+) -> np.ndarray:
+    known = level >= 0
+    counts = np.bincount(level[known].astype(np.int64), weights=None if weights is None else weights[known], minlength=size)
+    counts = counts.astype("float64") + 0.5  # a half-count floor keeps every level possible
+    if prior is not None:
+        counts += PRIOR_PAIRS * prior
+    return counts / counts.sum()
+
+
+def estimate_u(records: Records, workers: int = 1, sample: int = RANDOM_PAIRS, seed: int = 7) -> dict[str, np.ndarray]:
+    """Level shares among random pairs (nearly all non-matches). Fixed seed: the same data gives the same u."""
+    n = len(records)
+    if n < 2:
+        return {name: np.full(size, 1.0 / size) for name, size in COMPARISONS.items()}
+    if n * (n - 1) // 2 <= sample:
+        i, j = np.triu_indices(n, k=1)
+    else:
+        rng = np.random.default_rng(seed)
+        i = rng.integers(0, n, size=sample)
+        j = rng.integers(0, n, size=sample)
+        keep = i != j
+        i, j = np.minimum(i, j)[keep], np.maximum(i, j)[keep]
+    levels = comparison_levels(records, i.astype(np.int64), j.astype(np.int64), workers)
+    return {
+        name: _level_shares(levels[name], size, prior=np.asarray(DEFAULT_U[name]))
+        for name, size in COMPARISONS.items()
+    }
+
+
+def fit(levels: dict[str, np.ndarray], u: dict[str, np.ndarray], iterations: int = EM_ITERATIONS) -> FellegiSunter:
+    """EM for m and the prior with u fixed, on unique comparison patterns (weighted by their counts)."""
+    names = list(COMPARISONS)
+    n = len(next(iter(levels.values()))) if levels else 0
+    default_m = {name: np.asarray(DEFAULT_M[name], dtype="float64") for name in names}
+    model = FellegiSunter(m=dict(default_m), u=dict(u), prior=DEFAULT_PRIOR)
+    if n == 0:
+        return model
+    patterns = np.stack([levels[name].astype(np.int16) for name in names], axis=1)
+    unique, counts = np.unique(patterns, axis=0, return_counts=True)
+    pattern_levels = {name: unique[:, k].astype(np.int8) for k, name in enumerate(names)}
+    counts = counts.astype("float64")
+    for iteration in range(iterations):
+        posterior = model.match_probability(pattern_levels)
+        weight = posterior * counts
+        new_m = {name: _level_shares(pattern_levels[name], COMPARISONS[name], weight, default_m[name]) for name in names}
+        matches = weight.sum() + PRIOR_PAIRS * DEFAULT_PRIOR
+        new_prior = float(min(max(matches / (counts.sum() + PRIOR_PAIRS), 1e-4), 0.99))
+        change = max(float(np.abs(new_m[k] - model.m[k]).max()) for k in names)
+        model.m, model.prior, model.iterations = new_m, new_prior, iteration + 1
+        if change < 1e-5:
+            break
+    return model
