@@ -1,0 +1,40 @@
+{#-
+  The monthly metric columns (counts and rates of domain.md's table), aggregated from int_case_metric_fact
+  rows in scope `facts` and the overdue count from `overdue`. One definition for the unit and area marts.
+-#}
+{% macro metric_counts() -%}
+        count(*) filter (where fact = 'dispatched') as dispatched_cases,
+        count(*) filter (where fact = 'dispatched' and hit) as signed_on_time_cases,
+        count(*) filter (where fact = 'due') as due_cases,
+        count(*) filter (where fact = 'due' and hit) as closed_on_time_cases,
+        count(*) filter (where fact = 'dispatched' and closed) as dispatched_closed_cases,
+        count(*) filter (where fact = 'callback') as rated_callbacks,
+        count(*) filter (where fact = 'callback' and hit) as satisfied_callbacks,
+        count(*) filter (where fact = 'closed') as closed_cases,
+        count(*) filter (where fact = 'closed' and hit) as reopened_cases,
+        count(*) filter (where fact = 'dispatched' and returned) as returned_cases,
+        count(*) filter (where fact = 'created') as created_cases,
+        count(*) filter (where fact = 'created' and hit) as repeat_cases
+{%- endmacro %}
+
+{% macro metric_rates() -%}
+        {{ ratio('signed_on_time_cases', 'dispatched_cases') }} as sign_on_time_rate,
+        {{ ratio('closed_on_time_cases', 'due_cases') }} as closed_on_time_rate,
+        {{ ratio('dispatched_closed_cases', 'dispatched_cases') }} as closure_rate,
+        {{ ratio('satisfied_callbacks', 'rated_callbacks') }} as satisfaction_rate,
+        {{ ratio('reopened_cases', 'closed_cases') }} as reopen_rate,
+        {{ ratio('returned_cases', 'dispatched_cases') }} as return_rate,
+        {{ ratio('repeat_cases', 'created_cases') }} as repeat_rate
+{%- endmacro %}
+
+{#- Composite score: weighted mean of the three rates, weights renormalised over the rates that exist. -#}
+{% macro composite_score() -%}
+        (coalesce(sign_on_time_rate * {{ var('weight_sign') }}, 0)
+         + coalesce(closed_on_time_rate * {{ var('weight_ontime') }}, 0)
+         + coalesce(satisfaction_rate * {{ var('weight_satisfaction') }}, 0))
+        / nullif(
+            case when sign_on_time_rate is not null then {{ var('weight_sign') }} else 0 end
+            + case when closed_on_time_rate is not null then {{ var('weight_ontime') }} else 0 end
+            + case when satisfaction_rate is not null then {{ var('weight_satisfaction') }} else 0 end,
+          0)
+{%- endmacro %}

@@ -1,0 +1,156 @@
+-- One row per case ever created: the handling facts of its lead intake, derived from the lead's lifecycle
+-- events (the feed's own columns fill in where a feed carries no event for a fact).
+with
+
+intakes as (
+
+    select * from {{ ref('int_intake_unified') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_intake_event') }}
+
+),
+
+cases as (
+
+    select * from {{ ref('stg_core__case') }}
+
+),
+
+survivors as (
+
+    select * from {{ ref('int_case_survivor') }}
+
+),
+
+limits as (
+
+    select * from {{ ref('int_time_limit_matched') }}
+
+),
+
+leads as (
+
+    select * from intakes where is_lead
+
+),
+
+lead_events as (
+
+    select
+        events.channel,
+        events.source_id,
+        min(event_at) filter (where event_type = 'dispatched') as first_dispatched_at,
+        arg_max(unit, event_at) filter (where event_type in ('dispatched', 'redispatched') and unit is not null)
+            as last_dispatched_unit,
+        min(event_at) filter (where event_type = 'signed') as first_signed_at,
+        min(event_at) filter (where event_type = 'closed') as first_closed_at,
+        max(event_at) filter (where event_type = 'closed') as last_closed_at,
+        max(event_at) filter (where event_type = 'reopened') as last_reopened_at,
+        min(event_at) filter (where event_type = 'answered_directly') as answered_at,
+        count(*) filter (where event_type = 'returned') as return_count,
+        count(*) filter (where event_type = 'urged') as urge_count,
+        count(*) filter (where event_type = 'reopened') as reopen_count,
+        count(*) filter (where event_type = 'extension_approved') as extension_count,
+        arg_max(note, event_at) filter (where event_type = 'callback' and note is not null) as last_callback_note,
+        max(event_at) filter (where event_type = 'callback') as last_callback_at
+
+    from events
+    semi join leads using (channel, source_id)
+    group by events.channel, events.source_id
+
+),
+
+handling as (
+
+    select
+        leads.case_id as surviving_case_id,
+        leads.channel,
+        leads.source_id,
+        coalesce(lead_events.last_dispatched_unit, leads.unit) as unit,
+        coalesce(lead_events.first_dispatched_at, leads.dispatched_at) as dispatched_at,
+        coalesce(lead_events.first_signed_at, leads.signed_at) as signed_at,
+        coalesce(lead_events.first_closed_at, leads.closed_at) as first_closed_at,
+        coalesce(lead_events.last_closed_at, leads.closed_at) as last_closed_at,
+        lead_events.last_reopened_at,
+        lead_events.answered_at,
+        coalesce(lead_events.return_count, 0) > 0 as returned,
+        coalesce(lead_events.extension_count, 0) > 0 or leads.extended_deadline_at is not null as extended,
+        greatest(coalesce(lead_events.urge_count, 0), leads.urge_count) as urge_count,
+        coalesce(lead_events.reopen_count, 0) > 0 or leads.reopened as reopened,
+        coalesce({{ rating_word('null', 'lead_events.last_callback_note') }}, leads.rating) as rating,
+        lead_events.last_callback_at,
+        leads.deadline_at as feed_deadline_at,
+        leads.extended_deadline_at,
+        limits.limit_id,
+        limits.limit_value,
+        limits.limit_unit
+
+    from leads
+    left join lead_events using (channel, source_id)
+    left join limits using (channel, source_id)
+
+),
+
+with_deadline as (
+
+    select
+        *,
+        -- a feed's deadline is used when it has one; an approved extension replaces it; otherwise the
+        -- category's time limit counts from dispatch
+        coalesce(
+            extended_deadline_at,
+            feed_deadline_at,
+            case when dispatched_at is not null
+                 then {{ deadline_from_limit('dispatched_at', 'limit_value', 'limit_unit') }} end
+        ) as deadline_at,
+        case when dispatched_at is not null
+             then {{ add_working_days('dispatched_at', var('sign_limit_working_days')) }} end as sign_due_at
+
+    from handling
+
+),
+
+final as (
+
+    select
+        cases.case_id,
+        survivors.surviving_case_id,
+        survivors.is_merged,
+        cases.merged_into_case_id,
+        cases.repeat_of_case_id,
+        cases.created_at,
+        coalesce(with_deadline.channel, cases.lead_channel) as lead_channel,
+        coalesce(with_deadline.source_id, cases.lead_source_id) as lead_source_id,
+        with_deadline.unit,
+        with_deadline.dispatched_at,
+        with_deadline.signed_at,
+        with_deadline.sign_due_at,
+        with_deadline.deadline_at,
+        with_deadline.limit_id as time_limit_id,
+        with_deadline.extended,
+        with_deadline.first_closed_at,
+        -- closed now: closed, and not reopened after the last closure
+        case when with_deadline.last_closed_at is not null
+              and (with_deadline.last_reopened_at is null
+                   or with_deadline.last_reopened_at <= with_deadline.last_closed_at)
+             then with_deadline.last_closed_at end as closed_at,
+        with_deadline.answered_at,
+        with_deadline.returned,
+        with_deadline.urge_count,
+        with_deadline.reopened,
+        with_deadline.rating,
+        with_deadline.last_callback_at
+
+    from cases
+    join survivors using (case_id)
+    -- a merged case keeps no handling of its own: it lives on in its survivor
+    left join with_deadline
+      on with_deadline.surviving_case_id = cases.case_id and not survivors.is_merged
+
+)
+
+select * from final

@@ -1,0 +1,138 @@
+-- The counting facts behind every monthly metric, one row per (case, fact, month), so that the unit mart and
+-- the area mart count the same things. Only surviving cases count (merged duplicates never do), and a case's
+-- handling is its lead intake's. Month attribution per fact (domain.md):
+--   dispatched  month of dispatch      -> 及时签收率, 办结率, 退单率 (denominator: cases dispatched in the month)
+--   due         month of the deadline  -> 按时办结率 (应办结: deadline in the month, and closed or past due)
+--   callback    month of the callback  -> 满意率 (callbacks with a rating)
+--   closed      month of first closure -> 重办率 (cases closed in the month)
+--   created     month of creation      -> 重复诉求率 (cases created in the month)
+with
+
+cases as (
+
+    select * from {{ ref('int_case') }}
+    where status <> 'merged'
+
+),
+
+callbacks as (
+
+    select * from {{ ref('int_case_callback') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of') }}
+
+),
+
+dispatched as (
+
+    select
+        case_id,
+        {% if var('dispatch_denominator') == 'dispatched_in_month' %}date_trunc('month', dispatched_at){% else %}{{ exceptions.raise_compiler_error("unknown dispatch_denominator " ~ var('dispatch_denominator')) }}{% endif %} as month,
+        'dispatched' as fact,
+        signed_on_time as hit,
+        closed_at is not null as closed,
+        returned
+
+    from cases
+    where dispatched_at is not null
+
+),
+
+due as (
+
+    select
+        case_id,
+        {% if var('ontime_denominator') == 'due_in_month' -%}
+        date_trunc('month', deadline_at)
+        {%- elif var('ontime_denominator') == 'closed_in_month' -%}
+        date_trunc('month', closed_at)
+        {%- else -%}{{ exceptions.raise_compiler_error("unknown ontime_denominator " ~ var('ontime_denominator')) }}{%- endif %} as month,
+        'due' as fact,
+        coalesce(closed_on_time, false) as hit,
+        closed_at is not null as closed,
+        false as returned
+
+    from cases
+    cross join as_of
+    where deadline_at is not null
+      and dispatched_at is not null
+      {% if var('ontime_denominator') == 'due_in_month' -%}
+      and (closed_at is not null or deadline_at < as_of.as_of)
+      {%- else -%}
+      and closed_at is not null
+      {%- endif %}
+
+),
+
+rated as (
+
+    select
+        callbacks.case_id,
+        date_trunc('month', callbacks.callback_at) as month,
+        'callback' as fact,
+        callbacks.is_satisfied as hit,
+        false as closed,
+        false as returned
+
+    from callbacks
+    join cases using (case_id)
+
+),
+
+closed as (
+
+    select
+        case_id,
+        {% if var('reopen_denominator') == 'first_closed_in_month' %}date_trunc('month', first_closed_at){% else %}{{ exceptions.raise_compiler_error("unknown reopen_denominator " ~ var('reopen_denominator')) }}{% endif %} as month,
+        'closed' as fact,
+        reopened as hit,
+        true as closed,
+        false as returned
+
+    from cases
+    where first_closed_at is not null
+
+),
+
+created as (
+
+    select
+        case_id,
+        date_trunc('month', first_received_at) as month,
+        'created' as fact,
+        is_repeat as hit,
+        false as closed,
+        false as returned
+
+    from cases
+
+),
+
+facts as (
+
+    select * from dispatched
+    union all select * from due
+    union all select * from rated
+    union all select * from closed
+    union all select * from created
+
+)
+
+select
+    cast(facts.month as date) as month,
+    facts.fact,
+    facts.case_id,
+    cases.unit,
+    cases.street_code,
+    cases.community_code,
+    cases.category_l2,
+    facts.hit,
+    facts.closed,
+    facts.returned
+
+from facts
+join cases using (case_id)

@@ -1,0 +1,43 @@
+-- Every case ever created with the case that survives it: itself, or the end of its chain of merges
+-- (a case merged into one that was later merged again ends at the last survivor).
+with recursive
+
+cases as (
+
+    select * from {{ ref('stg_core__case') }}
+
+),
+
+merges as (
+
+    -- core.case_merge is the record of merges; core.case.merged_into_case_id repeats it
+    select merged_case_id, into_case_id from {{ ref('stg_core__case_merge') }}
+    union
+    select case_id, merged_into_case_id from cases where merged_into_case_id is not null
+
+),
+
+chain(case_id, surviving_case_id, depth) as (
+
+    select case_id, case_id, 0 from cases
+    union all
+    select chain.case_id, merges.into_case_id, chain.depth + 1
+    from chain
+    join merges on merges.merged_case_id = chain.surviving_case_id
+    where chain.depth < 50
+
+),
+
+resolved as (
+
+    select
+        case_id,
+        arg_max(surviving_case_id, depth) as surviving_case_id,
+        max(depth) > 0 as is_merged
+
+    from chain
+    group by case_id
+
+)
+
+select * from resolved

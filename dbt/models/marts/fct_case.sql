@@ -1,0 +1,9 @@
+with
+
+cases as (
+
+    select * from {{ ref('int_case') }}
+
+)
+
+select * from cases
