@@ -20,7 +20,7 @@ from dedupe.records import Records
 # Thresholds on the match probability, one place for all of them.
 AUTO_MATCH = 0.9  # join a case automatically at or above this
 REVIEW_LOW = 0.3  # from here up to AUTO_MATCH a pair between two cases goes to review
-CLEAR_DISAGREEMENT = 0.001  # a pair this unlikely forbids a join (the anti-chaining rule)
+CLEAR_DISAGREEMENT = 0.05  # a compared member this unlikely forbids a join (the anti-chaining rule)
 AUTO_MERGE = 0.995  # one intake matching two open cases this well merges them
 MAX_DISTANCE_TO_FIRST_M = 1500.0  # a case does not wander: new members stay near its first intake
 

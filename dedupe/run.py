@@ -70,11 +70,15 @@ def match(warehouse: Path, review_dir: Path, *, threads: int = 2) -> MatchReport
     return report
 
 
-def _load_context(con: duckdb.DuckDBPyConnection, detached: list[tuple[str, str]]) -> pa.Table:
-    """New intakes, detached ones, and old intakes recent enough to share a case with a new one."""
-    con.execute("CREATE OR REPLACE TEMP TABLE detached (channel VARCHAR, source_id VARCHAR)")
-    if detached:
-        con.executemany("INSERT INTO detached VALUES (?, ?)", detached)
+def _load_context(
+    con: duckdb.DuckDBPyConnection, detached: list[tuple[str, str]], decided: list[tuple[str, str]]
+) -> pa.Table:
+    """New intakes, detached ones, old intakes recent enough to share a case with a new one, and every intake a
+    reviewer's decision names (so that a must-link between two old intakes is applied)."""
+    for name, keys in (("detached", detached), ("decided", decided)):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (channel VARCHAR, source_id VARCHAR)")
+        if keys:
+            con.executemany(f"INSERT INTO {name} VALUES (?, ?)", keys)
     columns = ", ".join(f"i.{c}" for c in records_mod.MATCH_COLUMNS)
     con.execute(
         f"""
@@ -94,6 +98,8 @@ def _load_context(con: duckdb.DuckDBPyConnection, detached: list[tuple[str, str]
         LEFT JOIN to_match m USING (channel, source_id)
         LEFT JOIN core.case_link l USING (channel, source_id)
         WHERE m.channel IS NOT NULL OR (l.case_id IS NOT NULL AND i.received_at >= ?)
+           OR (l.case_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM decided d WHERE d.channel = i.channel AND d.source_id = i.source_id))
         """,
         params=[cutoff],
     ).to_arrow_table()
@@ -119,7 +125,8 @@ def _detached_by_cannot_link(con: duckdb.DuckDBPyConnection, decisions: store.De
 
 def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, threads: int) -> None:
     detached = _detached_by_cannot_link(con, decisions)
-    context = _load_context(con, detached)
+    decided = sorted({key for d in decisions.valid for key in (d.a, d.b)})
+    context = _load_context(con, detached, decided)
     records = records_mod.prepare(context)
     # prepare() sorts by time: carry is_new / case_id along the same order
     order_table = context.select(["received_at", "channel", "source_id", "is_new", "case_id"]).sort_by(
