@@ -1,0 +1,120 @@
+"""The simulated 12345 API: contract, ordering, paging, clock and injected faults, over real HTTP."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api12345_helpers import make_versions, version_key, write_landing
+from simulator.server12345 import API_PATH, Faults, serve_main, start_server, write_sample_landing
+
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SAMPLE = Path("/work/shared/feeds/samples/12345_page.json")
+
+
+@pytest.fixture(scope="module")
+def versions():
+    return make_versions(80)
+
+
+@pytest.fixture()
+def server(tmp_path, versions):
+    write_landing(tmp_path / "12345", versions)
+    srv = start_server(tmp_path / "12345", token=TOKEN)
+    yield srv
+    srv.stop()
+
+
+def _get(srv, **params):
+    return httpx.get(srv.url + API_PATH, params=params, headers=AUTH, timeout=10)
+
+
+def test_pages_cover_every_version_in_order(server, versions):
+    expected = sorted(versions, key=lambda v: (v["gxsj"], v["gdbh"]))
+    got = []
+    page_no = 1
+    while True:
+        body = _get(server, page_no=page_no, page_size=50).json()
+        assert body["code"] == 0 and body["msg"] == "ok"
+        assert body["data"]["total"] == len(versions) and body["data"]["page_size"] == 50
+        if not body["data"]["records"]:
+            break
+        got += body["data"]["records"]
+        page_no += 1
+    assert [version_key(r) for r in got] == [version_key(v) for v in expected]
+    assert got[0] == expected[0]  # records are served exactly as landed
+
+
+def test_updated_after_is_exclusive_and_accepts_offsets(server, versions):
+    cut = sorted(v["gxsj"] for v in versions)[len(versions) // 2]
+    iso = cut.replace(" ", "T") + "+08:00"
+    body = _get(server, updated_after=iso, page_size=500).json()
+    assert {version_key(r) for r in body["data"]["records"]} == {version_key(v) for v in versions if v["gxsj"] > cut}
+    in_utc = (datetime.fromisoformat(cut) - timedelta(hours=8)).isoformat() + "Z"
+    utc = _get(server, updated_after=in_utc, page_size=500).json()
+    assert utc["data"]["total"] == body["data"]["total"]
+
+
+def test_as_of_hides_later_versions(server, versions):
+    cut = sorted(v["gxsj"] for v in versions)[10]
+    server.set_as_of(cut)
+    body = _get(server, page_size=500).json()
+    assert {version_key(r) for r in body["data"]["records"]} == {version_key(v) for v in versions if v["gxsj"] <= cut}
+    server.set_as_of(None)
+    assert _get(server, page_size=500).json()["data"]["total"] == len(versions)
+
+
+def test_bad_token_and_bad_parameters(server):
+    r = httpx.get(server.url + API_PATH, headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401 and TOKEN not in r.text
+    assert httpx.get(server.url + API_PATH).status_code == 401
+    for params in ({"page_size": 501}, {"page_size": 0}, {"page_no": 0}, {"updated_after": "yesterday"}):
+        r = _get(server, **params)
+        assert r.status_code == 400 and r.json()["code"] != 0
+    assert httpx.get(server.url + "/other", headers=AUTH).status_code == 404
+
+
+def test_scripted_faults(server):
+    server.set_faults(Faults(script=["429", "code", "500", "502", "503", "drop", "truncate", "ok"], retry_after=7))
+    r = _get(server)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "7"
+    r = _get(server)
+    assert r.status_code == 200 and r.json() == {"code": 5003, "msg": "系统繁忙", "data": None}
+    assert [_get(server).status_code for _ in range(3)] == [500, 502, 503]
+    with pytest.raises(httpx.RemoteProtocolError):
+        _get(server)
+    with pytest.raises(httpx.RemoteProtocolError):
+        _get(server)
+    assert _get(server).json()["code"] == 0
+    assert server.faults_injected == {"429": 1, "code": 1, "500": 1, "502": 1, "503": 1, "drop": 1, "truncate": 1}
+
+
+def test_every_nth_request_and_unknown_fault(server):
+    server.set_faults(Faults(every={"503": 3}))
+    assert [_get(server).status_code for _ in range(6)] == [200, 200, 503, 200, 200, 503]
+    with pytest.raises(ValueError):
+        Faults(rates={"teapot": 0.5})
+
+
+def test_new_files_are_picked_up_and_bad_lines_counted(tmp_path):
+    landing = tmp_path / "12345"
+    write_sample_landing(landing, SAMPLE)
+    srv = start_server(landing, token=TOKEN)
+    try:
+        assert _get(srv).json()["data"]["total"] == 3
+        extra = make_versions(2, seed=3)
+        (landing / "work_orders_20240320.jsonl").write_text(
+            json.dumps(extra[0], ensure_ascii=False) + "\n{truncated\n", encoding="utf-8")
+        assert _get(srv).json()["data"]["total"] == 4
+        assert srv.store.unservable_lines == 1
+    finally:
+        srv.stop()
+
+
+def test_cli_refuses_missing_landing(tmp_path, capsys):
+    assert serve_main(["--landing", str(tmp_path / "nope"), "--port", "0"]) == 2
+    assert "does not exist" in capsys.readouterr().err
