@@ -305,7 +305,15 @@ def map_record(record: dict, spec: FeedSpec, pii, *, load_id: str, delivery: str
         used.add(spec.caller_phone)
         phone = _lookup(record, spec.caller_phone)
         row["caller_key"] = pii.caller_key(phone if isinstance(phone, str) else None)
-    extra = {k: v for k, v in record.items() if k not in used and k not in spec.personal and v not in (None, "")}
+    extra = {}
+    for key, value in record.items():
+        if key in used or key in spec.personal or value in (None, ""):
+            continue
+        if isinstance(value, dict) and any(u.startswith(key + ".") for u in used):
+            # a nested object partly mapped: keep only its unmapped members
+            extra.update({f"{key}.{k}": v for k, v in value.items() if f"{key}.{k}" not in used})
+        else:
+            extra[key] = value
     row["extra"] = mask_text(to_json(extra))
     events = []
     for e in spec.events:

@@ -241,14 +241,15 @@ def _parse_page(page, pii) -> ParsedDelivery:
         try:
             row, events = api12345.map_work_order(record, pii, delivery=page.delivery, position=position,
                                                   load_id=load_id)
-        except RecordError as err:
+        except (RecordError, ValueError, TypeError) as err:  # RecordError is the expected one; never crash the page
+            reason = err.reason if isinstance(err, RecordError) else f"unexpected value ({type(err).__name__})"
             content = {k: v for k, v in record.items() if k not in ("ldhm", "sqrxm")} \
                 if isinstance(record, dict) else record
             parsed.quarantine.append(QuarantinedRow(
-                position, err.reason, mask_text(json.dumps(content, ensure_ascii=False, default=str))))
+                position, reason, mask_text(json.dumps(content, ensure_ascii=False, default=str))))
             continue
         parsed.rows.append(row)
-        parsed.events.extend({**e, "position": position} for e in events)
+        parsed.events.extend(events)  # map_work_order tags each event with its record's position
     return parsed
 
 
