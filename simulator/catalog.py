@@ -394,3 +394,9 @@ def category_label_rows() -> list[dict[str, str]]:
             rows.append({**base, "channel": "hotline", "source_category": f"{code}/{cat_code}/{cat_name}"})
         rows.append({**base, "channel": "petition", "source_category": k.petition})
     return rows
+
+# Time limits the 12345 system sets at dispatch (domain.md): working days by demand type; urgent matters in hours.
+DEADLINE_WORKDAYS: dict[str, int] = {"咨询": 2, "求助": 5, "投诉": 10, "举报": 15, "建议": 15, "表扬": 5, "其他": 5}
+URGENT_HOURS: dict[str, int] = {"紧急": 24, "特急": 2}
+PETITION_DAYS = 60  # petitions: 60 calendar days (+30 when extended)
+HOTLINE_DUE_DAYS: dict[str, int] = {"咨询": 3, "求助": 7, "投诉": 15, "举报": 15, "建议": 15, "表扬": 7, "其他": 7}

@@ -1,0 +1,752 @@
+"""The simulation: incidents day by day, each reported 1..N times through the four channels, handled, and
+written as the upstream systems deliver them, with the ground truth alongside.
+
+Streaming: a day's incidents are generated whole (all their reports and lifecycle versions at once); versions
+that happen on later days wait in per-day buffers, and each day's files are written as soon as no later
+incident can add to them (incidents never report before they start). Memory is bounded by the buffered
+future versions, not by the length of the simulation. One seeded ``random.Random`` drives everything, so the
+same configuration gives the same bytes.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl.styles import Alignment
+
+from simulator import handling as H
+from simulator.catalog import (CHANNEL_ORDER, DEMAND_PROFILES, GAP_PROFILES, KINDS, PETITION_DAYS, UNITS,
+                               URGENCY_PROFILES, Kind, unit_for)
+from simulator.geography import DISTRICT_CODE, STREET_OLD_NAMES, Community, load_district, neighbouring_point
+from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
+from simulator import text as T
+
+CST_OFFSET = "+08:00"
+EPOCH_CST = datetime(1970, 1, 1, 8, 0, 0)  # naive CST of the Unix epoch
+FIXED_XLSX_TIME = datetime(2024, 1, 1, 0, 0, 0)
+HOTLINE_CRS = {"12315": ("gcj02", "wgs84"), "12319": ("wgs84", "gcj02"), "12369": ("bd09", "gcj02"),
+               "12320": ("wgs84", "bd09")}
+HOTLINE_GZIP = {"12369", "12320"}  # these systems deliver .jsonl.gz
+HOTLINE_PREFIX = {"12315": "M", "12319": "U", "12369": "E", "12320": "H"}
+EXTRA_HOTLINE_KEYS = (("channel_note", ("微信", "电话", "网站", "APP")), ("source_system", ("v2", "v3")),
+                      ("tags", (["重复来电"], ["媒体关注"], []))
+                      )
+POLICE_STATIONS = ("包河分局望湖派出所", "包河分局骆岗派出所", "包河分局常青派出所", "包河分局芜湖路派出所", "包河分局包公派出所",
+                   "包河分局义城派出所", "包河分局烟墩派出所", "包河分局滨湖派出所", "包河分局方兴派出所", "包河分局万年埠派出所",
+                   "包河分局同安派出所", "包河分局淝河派出所", "包河分局大圩派出所")
+PETITION_FORMS = (("网上信访", 0.45), ("来信", 0.2), ("来访", 0.25), ("电话", 0.1))
+PETITION_PURPOSES = (("求决", 0.6), ("申诉", 0.15), ("揭发控告", 0.1), ("意见建议", 0.1), ("其他", 0.05))
+HOURLY = [0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 4.0, 4.0, 3.6, 2.8, 2.8, 3.4, 3.5, 3.3, 3.0, 2.6, 2.4, 2.2,
+          1.8, 1.2, 0.6]
+HOURLY_NIGHT = [1.0, 0.7, 0.4, 0.2, 0.1, 0.1, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.6, 2.2,
+                3.0, 3.6, 3.4, 2.2]
+MAX_EXTRA_REPORTS = 30
+HARD_NEGATIVE_RATES = {"same_estate_other_kind": 0.05, "same_caller_other_kind": 0.03,
+                       "neighbouring_road_same_kind": 0.04}
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    start: date = date(2024, 3, 1)
+    days: int = 30
+    per_day: int = 1000
+    fault_rate: float = 0.01
+    seed: int = 20240301
+    repeat_share: float = 0.22  # share of intakes that repeat an incident already reported
+
+
+@dataclass
+class SimulationSummary:
+    intakes_by_channel: dict[str, int]
+    incidents: int
+    repeat_share: float
+    malformed: int
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def intakes(self) -> int:
+        return sum(self.intakes_by_channel.values())
+
+
+class Person:
+    __slots__ = ("pid", "phone", "short_name", "full_name", "id_no")
+
+    def __init__(self, pid: str, rnd: random.Random):
+        self.pid = pid
+        self.phone = T.landline(rnd) if rnd.random() < 0.12 else T.mobile(rnd)
+        self.short_name = T.person_name(rnd, full=False)
+        self.full_name = self.short_name[0] + "".join(rnd.choice(T.GIVEN) for _ in range(rnd.choice((1, 2, 2))))
+        self.id_no = ""  # drawn lazily: only petitioners need one
+
+
+@dataclass
+class Incident:
+    incident_id: str
+    kind: Kind
+    community: Community
+    estate: str
+    lon: float
+    lat: float
+    address_style: str
+    demand: str
+    urgency: str
+    unit: str
+    start: datetime
+    repeat_of: str | None = None
+    hard_negative_of: str | None = None
+    hard_negative_kind: str | None = None
+
+
+@dataclass
+class Intake:
+    channel: str
+    source_id: str
+    received: datetime
+    person: Person
+    facts: H.Facts
+    demand: str
+    urgency: str
+
+
+def _fmt(t: datetime | None) -> str | None:
+    return None if t is None else t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _weighted(rnd: random.Random, weights: dict[str, float]) -> str:
+    return rnd.choices(list(weights), list(weights.values()))[0]
+
+
+def _extra_count_distribution() -> tuple[list[int], list[float], float]:
+    """Heavy tail for the number of extra reports of an incident that has any: P(k) ~ k^-2.2, k = 1..30."""
+    ks = list(range(1, MAX_EXTRA_REPORTS + 1))
+    w = [k ** -2.2 for k in ks]
+    total = sum(w)
+    probs = [x / total for x in w]
+    return ks, probs, sum(k * p for k, p in zip(ks, probs))
+
+
+class Simulation:
+    def __init__(self, config: SimulationConfig, landing: Path, truth: Path):
+        if config.days < 1 or config.per_day < 1:
+            raise ValueError("days and per_day must be at least 1")
+        if not 0.0 <= config.fault_rate <= 0.5:
+            raise ValueError("fault_rate must be between 0 and 0.5")
+        if not 0.0 <= config.repeat_share < 0.6:
+            raise ValueError("repeat_share must be between 0 and 0.6")
+        self.cfg = config
+        self.rnd = random.Random(config.seed)
+        self.landing, self.truth = Path(landing), Path(truth)
+        self.district = load_district()
+        self.begin = datetime.combine(config.start, time())
+        self.end = self.begin + timedelta(days=config.days)
+        self.counters: dict[tuple, int] = defaultdict(int)
+        self.persons = 0
+        self.buf_12345: dict[date, list] = defaultdict(list)
+        self.buf_hotline: dict[tuple[str, date], list] = defaultdict(list)
+        self.buf_110: dict[date, list] = defaultdict(list)
+        self.petitions: list[dict] = []
+        self.truth_intakes: list[dict] = []
+        self.truth_incidents: list[dict] = []
+        self.malformed: list[dict] = []
+        self.files: list[str] = []
+        self.by_channel = {c: 0 for c in CHANNEL_ORDER}
+        self.non_lead = 0
+        self.n_incidents = 0
+        self.roots = 0
+        self.relays = 0
+        self.today: list[tuple[Incident, Person]] = []
+        self.recent_gdbh: list[str] = []
+        self.ks, self.kprobs, self.kmean = _extra_count_distribution()
+        self.export_days = self._petition_export_days()
+        self.last_export: date | None = None
+        self.kind_weights = [1.0 for _ in KINDS]
+        self.siblings = defaultdict(list)
+        for k in KINDS:
+            self.siblings[k.l1].append(k)
+
+    # ---------------------------------------------------------------- driver
+    def run(self) -> SimulationSummary:
+        for sub in ("12345", "110", "petition"):
+            (self.landing / sub).mkdir(parents=True, exist_ok=True)
+        for code in ("12315", "12319", "12369", "12320"):
+            (self.landing / "hotline" / code).mkdir(parents=True, exist_ok=True)
+        self.truth.mkdir(parents=True, exist_ok=True)
+        self._intake_writer = pq.ParquetWriter(self.truth / "intakes.parquet", INTAKE_TRUTH_SCHEMA)
+        self._incident_writer = pq.ParquetWriter(self.truth / "incidents.parquet", INCIDENT_TRUTH_SCHEMA)
+        n_roots = max(1, round(self.cfg.per_day * (1.0 - self.cfg.repeat_share)))
+        for d in range(self.cfg.days):
+            day = self.cfg.start + timedelta(days=d)
+            self.today = []
+            for _ in range(n_roots):
+                self._root_incident(day)
+            self._flush_day(day)
+            self._flush_truth()
+        self._intake_writer.close()
+        self._incident_writer.close()
+        pq.write_table(pa.Table.from_pylist(self.malformed, schema=MALFORMED_SCHEMA), self.truth / "malformed.parquet")
+        total = sum(self.by_channel.values())
+        return SimulationSummary(dict(self.by_channel), self.n_incidents, self.non_lead / total if total else 0.0,
+                                 len(self.malformed), sorted(self.files))
+
+    def _next(self, key: tuple) -> int:
+        self.counters[key] += 1
+        return self.counters[key]
+
+    def _new_person(self) -> Person:
+        self.persons += 1
+        return Person(f"P{self.persons:08d}", self.rnd)
+
+    def _time_on(self, day: date, kind: Kind) -> datetime:
+        hours = HOURLY_NIGHT if kind.gap == "nuisance" and kind.l1 in ("噪声扰民", "环境保护") else HOURLY
+        h = self.rnd.choices(range(24), hours)[0]
+        return datetime.combine(day, time(h)) + timedelta(seconds=self.rnd.randrange(3600))
+
+    # ---------------------------------------------------------------- incidents
+    def _place(self, community: Community | None = None) -> tuple[Community, str, float, float]:
+        rnd = self.rnd
+        c = community or rnd.choice(self.district.communities)
+        estate = rnd.choice(c.estates)
+        lon = c.lon + rnd.gauss(0, 0.0025)
+        lat = c.lat + rnd.gauss(0, 0.0022)
+        return c, estate, min(117.399, max(117.281, lon)), min(31.859, max(31.701, lat))
+
+    def _new_incident(self, kind: Kind, t: datetime, place, style: str | None = None,
+                      repeat_of: str | None = None) -> Incident:
+        rnd = self.rnd
+        c, estate, lon, lat = place
+        n = self._next(("incident", t.date()))
+        style = style or rnd.choices(("estate", "road", "crossing"), (0.5, 0.2, 0.3))[0]
+        demand = _weighted(rnd, DEMAND_PROFILES[kind.demand])
+        urgency = _weighted(rnd, URGENCY_PROFILES[kind.urgency])
+        unit = unit_for(kind, self.district.street_office(c.street_code))
+        self.n_incidents += 1
+        return Incident(f"I{t:%Y%m%d}{n:06d}", kind, c, estate, lon, lat, style, demand, urgency, unit, t,
+                        repeat_of=repeat_of)
+
+    def _root_incident(self, day: date) -> None:
+        rnd = self.rnd
+        self.roots += 1
+        first_person = None
+        r = rnd.random()
+        twin = rnd.choice(self.today) if self.today else None
+        hn_kind = None
+        if twin is not None:
+            acc = 0.0
+            for name, rate in HARD_NEGATIVE_RATES.items():
+                acc += rate
+                if r < acc:
+                    hn_kind = name
+                    break
+        if hn_kind is not None:
+            twin_inc, twin_person = twin
+            t = self._time_on(day, twin_inc.kind)
+            if hn_kind == "neighbouring_road_same_kind":
+                kind = twin_inc.kind
+                lon, lat = neighbouring_point(twin_inc.lon, twin_inc.lat, rnd)
+                place = (twin_inc.community, twin_inc.estate, lon, lat)
+                inc = self._new_incident(kind, t, place, style="crossing")
+            else:
+                kind = rnd.choice([k for k in KINDS if k.code != twin_inc.kind.code and k.gap != "once"])
+                if hn_kind == "same_estate_other_kind":
+                    place = (twin_inc.community, twin_inc.estate, twin_inc.lon + rnd.gauss(0, 0.0003),
+                             twin_inc.lat + rnd.gauss(0, 0.0003))
+                    inc = self._new_incident(kind, t, place, style="estate")
+                else:
+                    first_person = twin_person
+                    inc = self._new_incident(kind, t, self._place())
+            inc.hard_negative_of, inc.hard_negative_kind = twin_inc.incident_id, hn_kind
+        else:
+            kind = rnd.choice(KINDS)
+            t = self._time_on(day, kind)
+            inc = self._new_incident(kind, t, self._place())
+        self._report_incident(inc, first_person, extras=True)
+
+    def _channel_for(self, kind: Kind, later: bool) -> str:
+        w = list(kind.channels)
+        if not later:
+            w[2] *= 0.3  # petitions mostly follow earlier reports
+        if sum(w) <= 0:
+            return "12345"
+        return self.rnd.choices(CHANNEL_ORDER, w)[0]
+
+    def _gap(self, kind: Kind) -> timedelta:
+        prof = GAP_PROFILES[kind.gap]
+        minutes = min(prof["max_gap_min"], self.rnd.expovariate(1.0 / prof["mean_gap_min"]) + 1)
+        return timedelta(minutes=minutes)
+
+    def _report_incident(self, inc: Incident, first_person: Person | None, extras: bool) -> None:
+        rnd = self.rnd
+        person = first_person or self._new_person()
+        self.today.append((inc, person))
+        intakes: list[Intake] = []
+        channel = self._channel_for(inc.kind, later=False)
+        self._report(inc, channel, inc.start, person, intakes, primary=True)
+        n_extra = 0
+        if extras:
+            target = self.cfg.repeat_share / (1.0 - self.cfg.repeat_share)
+            relay_rate = self.relays / self.roots
+            q = max(0.0, min(1.0, (target - relay_rate) / self.kmean))
+            if rnd.random() < q:
+                n_extra = rnd.choices(self.ks, self.kprobs)[0]
+        if n_extra:
+            dispatched = [i for i in intakes if i.facts.dispatched_at is not None]
+            closed_at = (dispatched or intakes)[0].facts.closed_at
+            repeat_p = 0.0 if inc.kind.gap in ("acute", "once") else 0.12
+            persons = [person]
+            t = inc.start
+            for _ in range(n_extra):
+                t = t + self._gap(inc.kind)
+                if closed_at is not None and t > closed_at:
+                    if rnd.random() < repeat_p * 3:
+                        self._repeat_incident(inc, closed_at + self._gap(inc.kind), persons)
+                        continue
+                    t = inc.start + (closed_at - inc.start) * rnd.random()
+                if t >= self.end:
+                    continue
+                if rnd.random() < 0.3:
+                    p = rnd.choice(persons)
+                else:
+                    p = self._new_person()
+                    persons.append(p)
+                self._report(inc, self._channel_for(inc.kind, later=True), t, p, intakes, primary=False)
+        self._finalise(inc, intakes)
+
+    def _repeat_incident(self, parent: Incident, t: datetime, persons: list[Person]) -> None:
+        if t >= self.end:
+            return
+        place = (parent.community, parent.estate, parent.lon, parent.lat)
+        inc = self._new_incident(parent.kind, t, place, style=parent.address_style, repeat_of=parent.incident_id)
+        person = self.rnd.choice(persons) if self.rnd.random() < 0.6 else self._new_person()
+        intakes: list[Intake] = []
+        self._report(inc, self._channel_for(inc.kind, later=True), t, person, intakes, primary=False)
+        self._finalise(inc, intakes)
+
+    def _finalise(self, inc: Incident, intakes: list[Intake]) -> None:
+        delivered = sorted((i for i in intakes if i.received < self.end), key=lambda i: (i.received, i.channel, i.source_id))
+        if not delivered:
+            self.n_incidents -= 1
+            return
+        dispatched = [i for i in delivered if i.facts.dispatched_at is not None]
+        lead = dispatched[0] if dispatched else delivered[0]
+        seen: set[str] = set()
+        for i in delivered:
+            if i is lead:
+                link = "repeat" if inc.repeat_of else "lead"
+            else:
+                link = "same_caller" if i.person.pid in seen else "duplicate"
+                self.non_lead += 1
+            if i is lead and inc.repeat_of:
+                self.non_lead += 1
+            seen.add(i.person.pid)
+            self.by_channel[i.channel] += 1
+            self.truth_intakes.append({
+                "channel": i.channel, "source_id": i.source_id, "incident_id": inc.incident_id,
+                "caller_id": i.person.pid, "received_at": i.received, "is_lead": i is lead, "link_type": link,
+                "kind_code": inc.kind.code, "category_l1": inc.kind.l1, "category_l2": inc.kind.l2})
+        f = lead.facts
+        self.truth_incidents.append({
+            "incident_id": inc.incident_id, "repeat_of_incident_id": inc.repeat_of, "kind_code": inc.kind.code,
+            "category_l1": inc.kind.l1, "category_l2": inc.kind.l2, "demand_type": lead.demand,
+            "urgency": lead.urgency, "street_code": inc.community.street_code,
+            "community_code": inc.community.code, "lon": round(inc.lon, 6), "lat": round(inc.lat, 6),
+            "first_received_at": delivered[0].received, "lead_channel": lead.channel,
+            "lead_source_id": lead.source_id, "unit": f.unit, "dispatched_at": f.dispatched_at,
+            "signed_at": f.signed_at, "deadline_at": f.deadline_at, "extended_deadline_at": f.extended_deadline_at,
+            "closed_at": f.closed_at, "rating": f.rating, "reopened": f.reopened, "returned": f.returned,
+            "urge_count": f.urge_count, "answered_directly": f.answered_directly,
+            "hard_negative_of": inc.hard_negative_of, "hard_negative_kind": inc.hard_negative_kind})
+
+    # ---------------------------------------------------------------- one report
+    def _report(self, inc: Incident, channel: str, t: datetime, person: Person, intakes: list[Intake],
+                primary: bool) -> None:
+        rnd = self.rnd
+        demand = inc.demand if rnd.random() < 0.8 else _weighted(rnd, DEMAND_PROFILES[inc.kind.demand])
+        urgency = inc.urgency if rnd.random() < 0.85 else _weighted(rnd, URGENCY_PROFILES[inc.kind.urgency])
+        if channel == "12345":
+            dup_of = next((i.source_id for i in intakes if i.channel == "12345"), None)
+            intakes.append(self._emit_12345(inc, t, person, demand, urgency, dup_of, relayed=False))
+        elif channel == "110":
+            intake, handed_at = self._emit_110(inc, t, person)
+            intakes.append(intake)
+            if handed_at is not None:
+                self.relays += 1
+                t2 = handed_at + timedelta(minutes=rnd.randint(2, 25))
+                if t2 < self.end:
+                    intakes.append(self._emit_12345(inc, t2, person, demand, urgency, None, relayed=True))
+        elif channel == "hotline":
+            intakes.append(self._emit_hotline(inc, t, person, demand))
+        else:
+            intakes.append(self._emit_petition(inc, t, person, demand, primary))
+
+    def _content(self, inc: Incident, channel: str, addr: str) -> tuple[str, str]:
+        rnd = self.rnd
+        place = T.place_phrase(addr, inc.estate, rnd)
+        title = rnd.choice(inc.kind.titles).replace("{p}", inc.estate if rnd.random() < 0.6 else place)
+        body = T.word_report(rnd, channel, rnd.choice(inc.kind.details), place)
+        return T.disturb(rnd, title, 0.5), body
+
+    def _address(self, inc: Incident) -> str:
+        style = inc.address_style if self.rnd.random() < 0.6 else self.rnd.choice(("estate", "road", "crossing"))
+        return T.address(self.rnd, inc.community, inc.estate, inc.lon, inc.lat, style)
+
+    def _jitter(self, lon: float, lat: float) -> tuple[float, float]:
+        return lon + self.rnd.gauss(0, 0.0004), lat + self.rnd.gauss(0, 0.00035)
+
+    # ---------------------------------------------------------------- 12345
+    def _emit_12345(self, inc: Incident, t: datetime, person: Person, demand: str, urgency: str,
+                    dup_of: str | None, relayed: bool) -> Intake:
+        rnd = self.rnd
+        gdbh = f"BH12345{t:%Y%m%d}{self._next(('12345', t.date())):04d}"
+        addr = self._address(inc)
+        title, content = self._content(inc, "12345", addr)
+        if relayed:
+            content = "110转来：" + content
+        kind = inc.kind if rnd.random() < 0.88 else rnd.choice(self.siblings[inc.kind.l1])
+        fl1, fl2, fl3 = kind.fl
+        withheld = rnd.random() < 0.08
+        anonymous = rnd.random() < 0.15
+        r = rnd.random()
+        xzqh = DISTRICT_CODE if r < 0.4 else inc.community.street_code if r < 0.6 else inc.community.code if r < 0.75 else ""
+        r = rnd.random()
+        jd = inc.community.street_name if r < 0.55 else STREET_OLD_NAMES.get(inc.community.street_code, "") if r < 0.65 else ""
+        if rnd.random() < 0.8:
+            zbx, zby = T.wgs84_to("gcj02", *self._jitter(inc.lon, inc.lat))
+            zbx, zby = round(zbx, 6), round(zby, 6)
+        else:
+            zbx = zby = None if rnd.random() < 0.6 else 0
+        glgdbh = ""
+        if dup_of and rnd.random() < 0.35:
+            glgdbh = dup_of
+        elif self.recent_gdbh and rnd.random() < 0.02:
+            glgdbh = rnd.choice(self.recent_gdbh)  # a call-taker's wrong manual link
+        self.recent_gdbh.append(gdbh)
+        if len(self.recent_gdbh) > 500:
+            del self.recent_gdbh[:250]
+        events = H.plan_12345(rnd, t, demand, urgency, inc.unit, inc.kind.fix, dup_of)
+        static = {
+            "gdbh": gdbh, "slsj": _fmt(t), "ldhm": "" if withheld else T.format_phone(person.phone, rnd),
+            "sqrxm": "匿名" if anonymous else person.short_name, "sfbm": "1" if anonymous and rnd.random() < 0.6 else "0",
+            "sqlx": demand, "sqbt": title, "sqnr": content, "sfdz": addr if rnd.random() < 0.97 else "",
+            "xzqh": xzqh, "jd": jd, "zbx": zbx, "zby": zby, "fl1": fl1, "fl2": fl2,
+            "fl3": fl3 if rnd.random() < 0.6 else "", "jjcd": urgency,
+        }
+        versions = [k for k in range(1, len(events) + 1) if events[k - 1][0] < self.end]
+        final_facts = None
+        for pos, k in enumerate(versions):
+            f = H.facts_12345(events, k, demand, urgency)
+            lc = [{"dz": a, "sj": _fmt(s), "dw": u, "yj": y} for s, a, u, y in events[:k] if a != "归档"]
+            gxsj = events[k - 1][0]
+            rec = dict(static)
+            rec.update({
+                "cbdw": f.unit or "", "pdsj": _fmt(f.dispatched_at), "qssj": _fmt(f.signed_at),
+                "blsx": _fmt(f.deadline_at), "yqsx": _fmt(f.extended_deadline_at), "bjsj": _fmt(f.closed_at),
+                "gdzt": f.status, "hfmyd": f.rating, "cbcs": f.urge_count, "cbbz": 1 if f.reopened else 0,
+                "glgdbh": glgdbh, "gxsj": _fmt(gxsj), "lc": lc})
+            fault = None
+            if pos < len(versions) - 1 and rnd.random() < self.cfg.fault_rate * 2:
+                fault = rnd.choice(("bad_slsj", "bad_pdsj")) if rec["pdsj"] else "bad_slsj"
+                if fault == "bad_slsj":
+                    rec["slsj"] = rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305"))
+                else:
+                    rec["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
+            self.buf_12345[gxsj.date()].append((rec["gxsj"], gdbh, json.dumps(rec, ensure_ascii=False), fault, gxsj))
+            final_facts = f
+        return Intake("12345", gdbh, t, person, final_facts or H.Facts(), demand, urgency)
+
+    # ---------------------------------------------------------------- 110
+    def _emit_110(self, inc: Incident, t: datetime, person: Person) -> tuple[Intake, datetime | None]:
+        rnd = self.rnd
+        jqbh = f"{DISTRICT_CODE}{t:%Y%m%d}{self._next(('110', t.date())):04d}"
+        addr = self._address(inc)
+        _, content = self._content(inc, "110", addr)
+        if rnd.random() < 0.08:
+            content = content.replace("，", "，\n", 1)  # dispatchers' line breaks inside a quoted field
+        if rnd.random() < 0.05:
+            content += "（报警人情绪\"激动\"）"
+        handed_at = t + timedelta(minutes=rnd.randint(3, 40))
+        to_platform = rnd.random() < 0.7
+        unit_text = "12345平台" if to_platform else (UNITS.get(inc.unit, inc.unit) if rnd.random() < 0.4 else inc.unit)
+        station = POLICE_STATIONS[int(inc.community.street_code[-3:]) % len(POLICE_STATIONS)]
+        fb_at = None
+        fb_text, status = "", "已转办"
+        r = rnd.random()
+        if to_platform and r < 0.6:
+            fb_at, fb_text, status = handed_at + timedelta(minutes=rnd.randint(5, 120)), "已转12345平台受理", "已反馈"
+        elif not to_platform and r < 0.75:
+            fb_at = handed_at + timedelta(hours=rnd.uniform(1, 30))
+            fb_text, status = f"{unit_text}已到场处置，{inc.kind.fix}", "已反馈"
+        elif not to_platform and r < 0.8:
+            fb_at, fb_text, status = handed_at + timedelta(hours=rnd.uniform(1, 12)), "非本单位职责，已退回", "已退回"
+        phone = "" if rnd.random() < 0.03 else T.format_phone(person.phone, rnd)
+        name = person.short_name if rnd.random() < 0.3 else ""
+        category = inc.kind.jq110 if rnd.random() < 0.9 else "其他求助"
+        base = [jqbh, f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}:{t.second:02d}", phone, name, category,
+                content, addr, station, _110_time(handed_at), unit_text]
+        day_end = datetime.combine(t.date() + timedelta(days=1), time())
+        v1 = base + ([fb_text, _110_time(fb_at), status] if fb_at and fb_at < day_end else ["", "", "已转办"])
+        v2_end = min(self.end, day_end + timedelta(days=1))
+        v2 = base + ([fb_text, _110_time(fb_at), status] if fb_at and fb_at < v2_end else ["", "", "已转办"])
+        self.buf_110[t.date()].append((t, jqbh, v1, v2))
+        facts = H.Facts()
+        if not to_platform:
+            facts.unit, facts.dispatched_at = inc.unit, handed_at
+        return Intake("110", jqbh, t, person, facts, inc.demand, inc.urgency), (handed_at if to_platform else None)
+
+    # ---------------------------------------------------------------- hotline
+    def _emit_hotline(self, inc: Incident, t: datetime, person: Person, demand: str) -> Intake:
+        rnd = self.rnd
+        code, cat_code, cat_name = inc.kind.hotline
+        ticket = f"{HOTLINE_PREFIX[code]}{t:%y%m%d}{self._next((code, t.date())):04d}"
+        addr = self._address(inc)
+        title, content = self._content(inc, "hotline", addr)
+        crs = rnd.choice(HOTLINE_CRS[code] + ("bd09",) if rnd.random() < 0.1 else HOTLINE_CRS[code])
+        location = {"address": addr}
+        if rnd.random() < 0.9:
+            lng, lat = T.wgs84_to(crs, *self._jitter(inc.lon, inc.lat))
+            location.update({"lng": round(lng, 6), "lat": round(lat, 6)})
+        location["crs"] = crs
+        epoch = rnd.random() < 0.3
+        versions, due = H.plan_hotline(rnd, t, demand, inc.unit)
+        assignee = UNITS.get(inc.unit, inc.unit) if rnd.random() < 0.7 else inc.unit
+        caller = {"phone": "" if rnd.random() < 0.1 else T.format_phone(person.phone, rnd),
+                  "name": "" if rnd.random() < 0.4 else person.short_name}
+        extra_key = rnd.choice(EXTRA_HOTLINE_KEYS) if rnd.random() < 0.1 else None
+        delivered = [v for v in versions if v[0] < self.end]
+        facts = H.Facts(unit=inc.unit, dispatched_at=t, deadline_at=due)
+        for pos, (updated, status, closed, score) in enumerate(delivered):
+            rec = {"hotline": code, "ticket_id": ticket, "received_at": _iso_or_epoch(t, epoch), "caller": caller,
+                   "summary": title, "detail": content, "location": location,
+                   "category": {"code": cat_code, "name": cat_name}, "assignee": assignee,
+                   "due_at": _iso_or_epoch(due, epoch), "closed_at": _iso_or_epoch(closed, epoch), "status": status,
+                   "rating": score, "updated_at": _iso_or_epoch(updated, epoch and rnd.random() < 0.5)}
+            if extra_key:
+                rec[extra_key[0]] = rnd.choice(extra_key[1])
+            line = json.dumps(rec, ensure_ascii=False)
+            fault = None
+            if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate * 2:
+                fault = rnd.choice(("truncated_line", "bad_datetime"))
+                if fault == "truncated_line":
+                    line = line[: rnd.randint(20, len(line) - 5)]
+                else:
+                    rec["received_at"] = "2024-13-45T25:00:00+08:00"
+                    line = json.dumps(rec, ensure_ascii=False)
+            self.buf_hotline[(code, updated.date())].append((updated, ticket, line, fault))
+            facts.closed_at = closed
+            facts.rating_score = score
+            facts.rating = H.SCORE_TO_RATING.get(score) if score else None
+            facts.status = status
+        return Intake("hotline", f"{code}:{ticket}", t, person, facts, demand, inc.urgency)
+
+    # ---------------------------------------------------------------- petition
+    def _emit_petition(self, inc: Incident, t: datetime, person: Person, demand: str, primary: bool) -> Intake:
+        rnd = self.rnd
+        registered = t.date()
+        number = f"XF{DISTRICT_CODE}{registered.year}{self._next(('petition', registered.year)):06d}"
+        addr = self._address(inc)
+        _, content = self._content(inc, "petition", addr)
+        if not primary:
+            content += rnd.choice(("此前已多次向12345反映，问题仍未解决。", "多次反映无果，请求领导督办。", ""))
+        if not person.id_no:
+            person.id_no = T.id_number(rnd)
+        versions = H.plan_petition(rnd, registered)
+        group = rnd.random() < 0.05
+        static = [number, None, _weighted(rnd, dict(PETITION_FORMS)), person.full_name, person.id_no,
+                  T.format_phone(person.phone, rnd), rnd.randint(5, 30) if group else 1,
+                  addr if rnd.random() < 0.7 else f"{T.DISTRICT_NAME}{inc.community.street_name}",
+                  _weighted(rnd, dict(PETITION_PURPOSES)), inc.kind.petition, content, inc.unit]
+        marked = "是" if (not primary and rnd.random() < 0.6) or rnd.random() < 0.05 else "否"
+        deadline = registered + timedelta(days=PETITION_DAYS)
+        self.petitions.append({"number": number, "registered": registered, "static": static, "versions": versions,
+                               "deadline": deadline, "marked": marked, "date_text": rnd.random() < 0.15})
+        facts = H.Facts(unit=inc.unit, dispatched_at=datetime.combine(registered, time()),
+                        deadline_at=datetime.combine(deadline, time()))
+        for when, status, closed, rating in versions:
+            if when <= self.export_days[-1]:  # changes after the last export are not delivered
+                facts.status = status
+                facts.closed_at = datetime.combine(closed, time()) if closed else None
+                facts.rating = rating if rating != "未评价" else None
+        return Intake("petition", number, datetime.combine(registered, time()), person, facts, demand, inc.urgency)
+
+    def _petition_export_days(self) -> list[date]:
+        days = [self.cfg.start + timedelta(days=d) for d in range(self.cfg.days) if d % 7 == 6]
+        last = self.cfg.start + timedelta(days=self.cfg.days - 1)
+        if not days or days[-1] != last:
+            days.append(last)
+        return days
+
+    # ---------------------------------------------------------------- writing
+    def _flush_truth(self) -> None:
+        if self.truth_intakes:
+            self._intake_writer.write_table(pa.Table.from_pylist(self.truth_intakes, schema=INTAKE_TRUTH_SCHEMA))
+            self.truth_intakes = []
+        if self.truth_incidents:
+            self._incident_writer.write_table(pa.Table.from_pylist(self.truth_incidents, schema=INCIDENT_TRUTH_SCHEMA))
+            self.truth_incidents = []
+
+    def _record_fault(self, channel: str, delivery: str, position: int, kind: str, source_id: str | None = None,
+                      version_at: datetime | None = None) -> None:
+        self.malformed.append({"channel": channel, "delivery": delivery, "position": position, "source_id": source_id,
+                               "version_at": version_at, "fault_kind": kind})
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.write_bytes(data)
+        self.files.append(str(path.relative_to(self.landing)))
+
+    def _flush_day(self, day: date) -> None:
+        self._flush_12345(day)
+        self._flush_hotline(day)
+        self._flush_110(day)
+        if day in self.export_days:
+            self._export_petitions(day)
+
+    def _flush_12345(self, day: date) -> None:
+        rows = sorted(self.buf_12345.pop(day, []), key=lambda r: (r[0], r[1]))
+        name = f"work_orders_{day:%Y%m%d}.jsonl"
+        out = []
+        for pos, (gxsj, gdbh, line, fault, gx) in enumerate(rows, start=1):
+            out.append(line)
+            if fault:
+                self._record_fault("12345", name, pos, fault, gdbh, gx)
+        self._write(self.landing / "12345" / name, ("\n".join(out) + "\n" if out else "").encode("utf-8"))
+
+    def _flush_hotline(self, day: date) -> None:
+        for code in ("12315", "12319", "12369", "12320"):
+            rows = sorted(self.buf_hotline.pop((code, day), []), key=lambda r: (r[0], r[1]))
+            if not rows:
+                continue
+            gz = code in HOTLINE_GZIP
+            name = f"{day:%Y-%m-%d}.jsonl" + (".gz" if gz else "")
+            lines = []
+            for pos, (updated, ticket, line, fault) in enumerate(rows, start=1):
+                lines.append(line)
+                if fault:
+                    self._record_fault("hotline", f"{code}/{name}", pos, fault, f"{code}:{ticket}", updated)
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+            if gz:
+                bio = io.BytesIO()
+                with gzip.GzipFile(filename="", mode="wb", fileobj=bio, mtime=0) as fh:
+                    fh.write(data)
+                data = bio.getvalue()
+            self._write(self.landing / "hotline" / code / name, data)
+
+    def _flush_110(self, day: date) -> None:
+        rnd = self.rnd
+        rows = sorted(self.buf_110.pop(day, []), key=lambda r: (r[0], r[1]))
+        name = f"fjwjq_{day:%Y%m%d}.csv"
+        broken_rows = {pos for pos in range(1, len(rows) + 1) if rnd.random() < self.cfg.fault_rate * 3}
+        trailer_fault = rnd.random() < min(0.5, self.cfg.fault_rate * 8)
+        needs_v2 = bool(broken_rows) or trailer_fault or rnd.random() < 0.15
+        v1 = []
+        for pos, (_, jqbh, row, _v2) in enumerate(rows, start=1):
+            if pos in broken_rows and needs_v2:
+                kind = rnd.choice(("missing_columns", "bad_datetime"))
+                row = row[:-3] if kind == "missing_columns" else [row[0], "2024/2/30 25:61:00"] + row[2:]
+                self._record_fault("110", name, pos, kind, jqbh)
+            v1.append(row)
+        trailer = f"合计：{len(rows)}条"
+        if trailer_fault:
+            kind = rnd.choice(("wrong_trailer", "missing_trailer"))
+            trailer = f"合计：{len(rows) + rnd.randint(1, 9)}条" if kind == "wrong_trailer" else None
+            self._record_fault("110", name, -1, kind)
+        self._write(self.landing / "110" / name, _csv_110(v1, trailer))
+        if needs_v2:
+            self._write(self.landing / "110" / f"fjwjq_{day:%Y%m%d}_v2.csv",
+                        _csv_110([r[3] for r in rows], f"合计：{len(rows)}条"))
+
+    def _export_petitions(self, day: date) -> None:
+        rnd = self.rnd
+        idx = self.export_days.index(day)
+        prev = self.export_days[idx - 1] if idx else self.cfg.start - timedelta(days=1)
+        period_start = max(self.cfg.start, day - timedelta(days=9))
+        last_export = self.export_days[-1]
+        next_export = self.export_days[idx + 1] if idx + 1 < len(self.export_days) else None
+        rows, keep = [], []
+        for p in self.petitions:
+            if any(prev < when <= day for when, *_ in p["versions"]) or period_start <= p["registered"] <= day:
+                rows.append(p)
+            # kept while a later export can still list it: a later change, or registered in its overlap period
+            if next_export is not None and (any(when > day for when, *_ in p["versions"])
+                                            or p["registered"] >= next_export - timedelta(days=9)):
+                keep.append(p)
+        self.petitions = keep
+        rows.sort(key=lambda p: p["number"])
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "信访事项"
+        ws.append([f"包河区信访事项登记表（{period_start:%Y-%m-%d}至{day:%Y-%m-%d}）"] + [None] * 16)
+        ws.merge_cells("A1:Q1")
+        ws["A1"].alignment = Alignment(horizontal="center")
+        ws.append(["信访件编号", "登记日期", "信访形式", "信访人", "证件号码", "联系电话", "人数", "问题属地", "信访目的",
+                   "内容分类", "信访事项", "责任单位", "办理期限", "办结日期", "办理状态", "是否重复信访", "评价"])
+        name = f"xfdj_{day:%Y%m%d}.xlsx"
+        for pos, p in enumerate(rows, start=1):
+            state = [v for v in p["versions"] if v[0] <= day][-1]
+            _, status, closed, rating = state
+            static = list(p["static"])
+            text = p["date_text"]
+            static[1] = _petition_date(p["registered"], text, rnd)
+            row = static + [_petition_date(p["deadline"], text, rnd),
+                            _petition_date(closed, text, rnd) if closed else None, status, p["marked"], rating]
+            appears_later = any(day < when <= last_export for when, *_ in p["versions"])
+            if appears_later and rnd.random() < self.cfg.fault_rate * 3:
+                row[1] = rnd.choice(("2024年13月5日", "2024.02.30", "三月五日"))
+                self._record_fault("petition", name, pos, "bad_date", p["number"])
+            ws.append(row)
+        for col in ("B", "M", "N"):
+            for cell in ws[col][2:]:
+                if isinstance(cell.value, datetime):
+                    cell.number_format = "yyyy-mm-dd"
+        wb.properties.created = FIXED_XLSX_TIME
+        wb.properties.modified = FIXED_XLSX_TIME
+        wb.properties.creator = "信访信息系统"
+        bio = io.BytesIO()
+        wb.save(bio)
+        self._write(self.landing / "petition" / name, bio.getvalue())
+
+
+def _110_time(t: datetime | None) -> str:
+    return "" if t is None else f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}:{t.second:02d}"
+
+
+HEADER_110 = ["警情编号", "接警时间", "报警电话", "报警人", "警情类别", "简要警情", "发生地址", "管辖单位", "转办时间", "转办去向",
+              "处置反馈", "反馈时间", "状态"]
+
+
+def _csv_110(rows: list[list[str]], trailer: str | None) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    w.writerow(HEADER_110)
+    w.writerows(rows)
+    if trailer is not None:
+        buf.write(trailer + "\r\n")
+    return buf.getvalue().encode("gb18030")
+
+
+def _iso_or_epoch(t: datetime | None, epoch: bool):
+    if t is None:
+        return None
+    if epoch:
+        return int((t - EPOCH_CST).total_seconds() * 1000)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + CST_OFFSET
+
+
+def _petition_date(d: date, text: bool, rnd: random.Random):
+    if not text:
+        return datetime.combine(d, time())
+    return f"{d.year}.{d.month:02d}.{d.day:02d}" if rnd.random() < 0.5 else f"{d.year}年{d.month}月{d.day}日"
+
+
+def simulate(config: SimulationConfig, landing: Path, truth: Path) -> SimulationSummary:
+    """Write the four feeds into `landing` and the ground truth into `truth`; same config, same bytes."""
+    return Simulation(config, landing, truth).run()

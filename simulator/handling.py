@@ -1,0 +1,227 @@
+"""How each intake is handled: the lifecycle events per channel, and the facts a feed shows at a cut-off time.
+
+Events use the 12345 action words (受理, 派单, 签收, 退单, 改派, 延期申请, 延期批准, 延期驳回, 催办, 办结, 回访, 重办,
+直接答复, plus 归档 for the archive status change). Other channels use the subset their feed can carry.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import chinese_calendar
+
+from simulator.catalog import DEADLINE_WORKDAYS, HOTLINE_DUE_DAYS, PETITION_DAYS, UNITS, URGENT_HOURS
+
+RATING_WEIGHTS = (("满意", 0.66), ("基本满意", 0.2), ("不满意", 0.14))
+RATING_AFTER_REDO = (("满意", 0.55), ("基本满意", 0.25), ("不满意", 0.2))
+SCORE_TO_RATING = {5: "满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "不满意"}
+
+
+@lru_cache(maxsize=None)
+def is_workday(day: date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # the calendar package only knows 2004-2026
+        return day.weekday() < 5
+
+
+def add_workdays(start: datetime, n: int) -> datetime:
+    day, left = start.date(), n
+    while left > 0:
+        day += timedelta(days=1)
+        if is_workday(day):
+            left -= 1
+    return datetime.combine(day, start.time())
+
+
+def _pick(rnd: random.Random, weighted) -> str:
+    r, acc = rnd.random(), 0.0
+    for value, w in weighted:
+        acc += w
+        if r < acc:
+            return value
+    return weighted[-1][0]
+
+
+def _lognormal_minutes(rnd: random.Random, median: float, sigma: float, cap: float) -> timedelta:
+    return timedelta(minutes=min(cap, median * math.exp(rnd.gauss(0.0, sigma))))
+
+
+def _office_hours(t: datetime) -> datetime:
+    """Units work days 08:30-18:00: an action due outside moves to the next morning."""
+    if t.hour < 8 or (t.hour == 8 and t.minute < 30):
+        return t.replace(hour=8, minute=30) + timedelta(minutes=t.second % 50)
+    if t.hour >= 18:
+        return (t + timedelta(days=1)).replace(hour=8, minute=30) + timedelta(minutes=t.second % 50)
+    return t
+
+
+def deadline_12345(dispatched: datetime, demand: str, urgency: str) -> datetime:
+    if urgency in URGENT_HOURS:
+        return dispatched + timedelta(hours=URGENT_HOURS[urgency])
+    return add_workdays(dispatched, DEADLINE_WORKDAYS.get(demand, 5))
+
+
+Event = tuple  # (time, action, unit, note)
+
+
+def plan_12345(rnd: random.Random, received: datetime, demand: str, urgency: str, unit: str, fix_note: str,
+               duplicate_of: str | None) -> list[Event]:
+    ev: list[Event] = [(received, "受理", "12345热线", "")]
+    direct = (demand == "咨询" and rnd.random() < 0.75) or (duplicate_of is not None and rnd.random() < 0.45)
+    if direct:
+        t = received + timedelta(minutes=rnd.randint(2, 40))
+        note = f"已并入工单{duplicate_of}处理" if duplicate_of and demand != "咨询" else "已解答市民咨询"
+        ev.append((t, "直接答复", "12345热线", note))
+        if rnd.random() < 0.3:
+            ev.append((t + timedelta(hours=rnd.randint(4, 48)), "回访", "12345热线", _pick(rnd, RATING_WEIGHTS)))
+        return ev
+    urgent = urgency in URGENT_HOURS
+    t = received + _lognormal_minutes(rnd, 8 if urgent else 45, 0.8, 600)
+    if not urgent:
+        t = _office_hours(t)
+    deadline = deadline_12345(t, demand, urgency)
+    returned = rnd.random() < 0.07
+    if returned:
+        wrong = rnd.choice([u for u in UNITS if u != unit])
+        ev.append((t, "派单", wrong, "请按职责办理"))
+        t = t + _lognormal_minutes(rnd, 300, 0.8, 3 * 1440)
+        ev.append((t, "退单", wrong, "非我单位职责"))
+        t = t + _lognormal_minutes(rnd, 90, 0.7, 1440)
+        ev.append((t, "改派", unit, "请按职责办理"))
+        deadline = deadline_12345(t, demand, urgency)
+    else:
+        ev.append((t, "派单", unit, "请立即处置" if urgent else "请按时办理"))
+    dispatched = t
+    late_sign = rnd.random() < 0.1
+    sign_gap = (timedelta(days=rnd.uniform(1.2, 4.0)) if late_sign
+                else _lognormal_minutes(rnd, 15 if urgent else 90, 0.9, 20 * 60))
+    t = dispatched + sign_gap
+    ev.append((t, "签收", unit, ""))
+    signed = t
+    span = max(deadline - signed, timedelta(hours=1))
+    effective = deadline
+    if not urgent and rnd.random() < 0.08:
+        t_req = signed + span * rnd.uniform(0.3, 0.8)
+        ev.append((t_req, "延期申请", unit, "需协调多部门"))
+        t_dec = t_req + timedelta(hours=rnd.randint(2, 30))
+        if rnd.random() < 0.75:
+            effective = add_workdays(deadline, rnd.choice((5, 5, 10)))
+            ev.append((t_dec, "延期批准", "12345热线", effective.strftime("%Y-%m-%d %H:%M:%S")))
+        else:
+            ev.append((t_dec, "延期驳回", "12345热线", "理由不充分"))
+    late = rnd.random() < 0.14
+    close = (effective + timedelta(hours=rnd.uniform(2, 24 * 12)) if late
+             else signed + span * rnd.uniform(0.05, 0.95) + (effective - deadline) * rnd.random())
+    n_urge = (rnd.choice((1, 1, 2, 3)) if late else 0) + (1 if rnd.random() < 0.06 else 0)
+    for _ in range(n_urge):
+        ev.append((signed + (close - signed) * rnd.uniform(0.3, 0.95), "催办", "12345热线", "请加快办理"))
+    ev.append((close, "办结", unit, fix_note))
+    _callbacks(rnd, ev, close, unit, fix_note)
+    ev.sort(key=lambda e: e[0])
+    return ev
+
+
+def _callbacks(rnd: random.Random, ev: list[Event], close: datetime, unit: str, fix_note: str) -> None:
+    t = close + timedelta(hours=rnd.uniform(2, 48))
+    if rnd.random() < 0.1:
+        ev.append((t, "回访", "12345热线", "无法联系"))
+        return
+    rating = _pick(rnd, RATING_WEIGHTS)
+    ev.append((t, "回访", "12345热线", rating))
+    if rating == "不满意" and rnd.random() < 0.45:
+        t = t + timedelta(hours=rnd.uniform(1, 24))
+        ev.append((t, "重办", unit, "市民不满意，重新办理"))
+        close2 = t + timedelta(days=rnd.uniform(0.5, 7))
+        ev.append((close2, "办结", unit, fix_note))
+        ev.append((close2 + timedelta(hours=rnd.uniform(2, 48)), "回访", "12345热线", _pick(rnd, RATING_AFTER_REDO)))
+    elif rnd.random() < 0.25:
+        ev.append((t + timedelta(days=3, minutes=rnd.randint(0, 600)), "归档", "12345热线", ""))
+
+
+STATUS_AFTER = {"受理": "待派单", "派单": "已派单", "签收": "已签收", "退单": "已退单", "改派": "已派单", "延期申请": "办理中",
+                "延期批准": "办理中", "延期驳回": "办理中", "催办": "办理中", "办结": "已办结", "回访": "已回访",
+                "重办": "办理中", "直接答复": "已办结", "归档": "已归档"}
+
+
+@dataclass
+class Facts:
+    """What a feed shows of one intake's handling at a cut-off time (the truth columns of an incident)."""
+    unit: str | None = None
+    dispatched_at: datetime | None = None
+    signed_at: datetime | None = None
+    deadline_at: datetime | None = None
+    extended_deadline_at: datetime | None = None
+    closed_at: datetime | None = None
+    rating: str | None = None
+    rating_score: int | None = None
+    reopened: bool = False
+    returned: bool = False
+    urge_count: int = 0
+    answered_directly: bool = False
+    status: str = ""
+
+
+def facts_12345(events: list[Event], upto: int, demand: str, urgency: str) -> Facts:
+    """State after the first `upto` events (the fields of that version of the work order)."""
+    f = Facts()
+    for t, action, unit, note in events[:upto]:
+        if action in ("派单", "改派"):
+            if f.dispatched_at is None:
+                f.dispatched_at = t
+            f.unit = unit
+            f.signed_at = None
+            f.deadline_at = deadline_12345(t, demand, urgency)
+        elif action == "签收":
+            f.signed_at = t
+        elif action == "退单":
+            f.returned = True
+        elif action == "延期批准":
+            f.extended_deadline_at = datetime.strptime(note, "%Y-%m-%d %H:%M:%S")
+        elif action == "催办":
+            f.urge_count += 1
+        elif action in ("办结", "直接答复"):
+            f.closed_at = t
+            f.answered_directly = f.answered_directly or action == "直接答复"
+        elif action == "回访":
+            f.rating = note if note in SCORE_TO_RATING.values() else None
+        elif action == "重办":
+            f.reopened = True
+            f.closed_at = None
+            f.rating = None
+        f.status = STATUS_AFTER[action]
+    return f
+
+
+def plan_hotline(rnd: random.Random, received: datetime, demand: str, unit: str) -> tuple[list[tuple], datetime | None]:
+    """Hotline ticket versions: (updated_at, status, closed_at, rating 1-5 or None); and the due time."""
+    due = None if rnd.random() < 0.15 else received + timedelta(days=HOTLINE_DUE_DAYS.get(demand, 7))
+    versions = [(received, "open", None, None)]
+    t = received + _lognormal_minutes(rnd, 120, 1.0, 3 * 1440)
+    versions.append((t, "in_progress", None, None))
+    if rnd.random() < 0.04:
+        versions.append((t + timedelta(hours=rnd.uniform(1, 48)), "cancelled", None, None))
+        return versions, due
+    span = (due - received) if due else timedelta(days=7)
+    close = received + span * (rnd.uniform(0.1, 0.95) if rnd.random() < 0.85 else rnd.uniform(1.05, 2.0))
+    close = max(close, t + timedelta(minutes=30))
+    versions.append((close, "closed", close, None))
+    if rnd.random() < 0.7:
+        score = rnd.choices((5, 4, 3, 2, 1), (0.5, 0.2, 0.12, 0.1, 0.08))[0]
+        versions.append((close + timedelta(hours=rnd.uniform(3, 40)), "closed", close, score))
+    return versions, due
+
+
+def plan_petition(rnd: random.Random, registered: date) -> list[tuple]:
+    """Petition versions: (change date, 办理状态, 办结日期 or None, 评价)."""
+    if rnd.random() < 0.05:
+        return [(registered, "待受理", None, "未评价"), (registered + timedelta(days=rnd.randint(1, 5)), "不予受理", None, "未评价")]
+    accepted = registered + timedelta(days=rnd.randint(1, 4))
+    working = accepted + timedelta(days=rnd.randint(2, 10))
+    closed = registered + timedelta(days=rnd.randint(12, PETITION_DAYS) if rnd.random() < 0.85 else rnd.randint(61, 90))
+    rating = rnd.choices(("满意", "不满意", "未评价"), (0.5, 0.25, 0.25))[0]
+    return [(registered, "待受理", None, "未评价"), (accepted, "已受理", None, "未评价"), (working, "办理中", None, "未评价"),
+            (closed, "已办结", closed, rating)]

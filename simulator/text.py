@@ -1,0 +1,185 @@
+"""Wording of reports: channel boilerplate, paraphrase, typos and homophones, traditional characters,
+full-width digits, truncation; addresses in their many variants; phone numbers in every format of the spec;
+names and ID-card numbers; and the standard WGS-84 -> GCJ-02 -> BD-09 coordinate transforms.
+"""
+from __future__ import annotations
+
+import math
+import random
+from functools import lru_cache
+
+import opencc
+
+from simulator.geography import CITY_NAME, DISTRICT_NAME, Community, crossing_offset, nearest_roads, NS_ROADS, EW_ROADS
+
+BOILERPLATE = {
+    "12345": ("市民来电反映：", "来电人称", "市民反映：", "来电人反映", "市民来电咨询：", ""),
+    "110": ("报警人称", "报警人反映", "群众报警称", "", "称"),
+    "hotline": ("", "消费者反映", "来电反映", "群众反映："),
+    "petition": ("信访人反映：", "来信反映", "信访人称", ""),
+}
+TAILS = ("", "", "请尽快处理。", "希望有关部门尽快解决。", "已多次反映未解决。", "请相关部门核实处理。", "谢谢。",
+         "存在安全隐患。", "严重影响生活。")
+# Homophones and common slips of call-takers' typing.
+TYPOS = {"井盖": "井概", "噪音": "躁音", "油烟": "油湮", "垃圾": "拉圾", "反映": "反应", "小区": "小去", "处理": "处里",
+         "严重": "言重", "扰民": "饶民", "路灯": "路登", "施工": "施公", "物业": "务业", "堵塞": "赌塞", "工资": "工姿",
+         "停水": "停谁", "破损": "破顺", "电梯": "电体", "清运": "清云"}
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红娥玲芬建国志明海燕宏斌俊峰文辉力鹏飞宇浩然子涵欣怡梓萱"
+MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155",
+                   "156", "158", "159", "166", "177", "180", "181", "182", "186", "187", "188", "189", "199")
+ID_REGIONS = ("340111", "340104", "340103", "340102", "340121", "340122", "341181", "342401", "340404", "340822")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+@lru_cache(maxsize=1)
+def _to_traditional():
+    return opencc.OpenCC("s2t")
+
+
+def traditional(text: str) -> str:
+    return _to_traditional().convert(text)
+
+
+def id_check_char(first17: str) -> str:
+    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def id_number(rnd: random.Random) -> str:
+    """An 18-character resident ID with a valid GB 11643 checksum (last character may be X)."""
+    birth = f"{rnd.randint(1945, 2004)}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}"
+    first17 = rnd.choice(ID_REGIONS) + birth + f"{rnd.randint(0, 999):03d}"
+    return first17 + id_check_char(first17)
+
+
+def mobile(rnd: random.Random) -> str:
+    return rnd.choice(MOBILE_PREFIXES) + f"{rnd.randint(0, 99_999_999):08d}"
+
+
+def landline(rnd: random.Random) -> str:
+    return f"0551-6{rnd.randint(0, 9_999_999):07d}"
+
+
+def format_phone(number: str, rnd: random.Random) -> str:
+    """One person's number written the way a feed happens to write it (every format of the spec)."""
+    if not number or number.startswith("0551"):
+        return number if rnd.random() < 0.8 else number.replace("-", "")
+    r = rnd.random()
+    if r < 0.6:
+        return number
+    if r < 0.75:
+        return f"{number[:3]} {number[3:7]} {number[7:]}"
+    if r < 0.88:
+        return f"+86-{number[:3]}-{number[3:7]}-{number[7:]}"
+    if r < 0.95:
+        return "+86" + number
+    return "86 " + number
+
+
+def person_name(rnd: random.Random, full: bool) -> str:
+    surname = rnd.choice(SURNAMES)
+    if full:
+        return surname + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2, 2))))
+    return surname + rnd.choice(("先生", "女士"))
+
+
+def address(rnd: random.Random, community: Community, estate: str, lon: float, lat: float, style: str) -> str:
+    """A free-text address for the point. style: 'estate' (a 小区), 'road' (a road and number), 'crossing'."""
+    prefix = rnd.choice(("", "", f"{DISTRICT_NAME}", f"{CITY_NAME}{DISTRICT_NAME}", f"{community.street_name}",
+                         f"{DISTRICT_NAME}{community.street_name}"))
+    if style == "estate":
+        tail = rnd.choice(("", "", f"{rnd.randint(1, 40)}栋", f"{rnd.randint(1, 40)}幢{rnd.randint(1, 3)}单元",
+                           "南门", "北门", "东门", "门口", "附近", "西侧"))
+        return f"{prefix}{estate}{tail}"
+    a, b, direction, metres = crossing_offset(lon, lat)
+    if style == "road":
+        i, j = nearest_roads(lon, lat)
+        road = NS_ROADS[i] if direction in "东西" else EW_ROADS[j]
+        return f"{prefix}{road}{rnd.randint(1, 900)}号" + rnd.choice(("", "", "附近", "对面"))
+    first, second = (a, b) if rnd.random() < 0.5 else (b, a)
+    form = rnd.random()
+    if form < 0.45:
+        return f"{prefix}{first}与{second}交口{direction}{metres}米"
+    if form < 0.7:
+        return f"{prefix}{first}{second}路口"
+    if form < 0.85:
+        return f"{prefix}{first}与{second}交叉口"
+    return f"{prefix}{first}和{second}交汇处{direction}侧"
+
+
+def place_phrase(addr: str, estate: str, rnd: random.Random) -> str:
+    """How the place is mentioned inside the content: often shorter than the address field."""
+    return rnd.choice((addr, addr, estate if estate in addr else addr, addr.split("号")[0]))
+
+
+def word_report(rnd: random.Random, channel: str, template: str, place: str, difficulty: float = 1.0) -> str:
+    text = template.replace("{p}", place)
+    text = rnd.choice(BOILERPLATE[channel]) + text
+    if not text.endswith(("。", "！")):
+        text += "，" if rnd.random() < 0.4 else "。"
+    text += rnd.choice(TAILS)
+    return disturb(rnd, text, difficulty)
+
+
+def disturb(rnd: random.Random, text: str, difficulty: float = 1.0) -> str:
+    """Apply the noise real intake text carries: typos, traditional characters, full-width digits, truncation."""
+    if rnd.random() < 0.12 * difficulty:
+        for right, wrong in TYPOS.items():
+            if right in text:
+                text = text.replace(right, wrong, 1)
+                break
+    if rnd.random() < 0.04 * difficulty:
+        text = traditional(text)
+    if rnd.random() < 0.06 * difficulty:
+        text = text.translate(FULLWIDTH)
+    if rnd.random() < 0.03 * difficulty and len(text) > 12:
+        text = text[: rnd.randint(8, len(text) - 2)]
+    return text
+
+
+# --- coordinate systems (the standard published GCJ-02 / BD-09 formulas) ---
+_A = 6378245.0
+_EE = 0.00669342162296594323
+_X_PI = math.pi * 3000.0 / 180.0
+
+
+def _transform_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _transform_lon(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return ret
+
+
+def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    dlat = _transform_lat(lon - 105.0, lat - 35.0)
+    dlon = _transform_lon(lon - 105.0, lat - 35.0)
+    radlat = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(radlat) ** 2
+    sqrtmagic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
+    dlon = (dlon * 180.0) / (_A / sqrtmagic * math.cos(radlat) * math.pi)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def wgs84_to(crs: str, lon: float, lat: float) -> tuple[float, float]:
+    if crs == "wgs84":
+        return lon, lat
+    gx, gy = wgs84_to_gcj02(lon, lat)
+    return (gx, gy) if crs == "gcj02" else gcj02_to_bd09(gx, gy)
