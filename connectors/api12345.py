@@ -398,7 +398,7 @@ def _count(value: Any) -> int | None:
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: float('inf')
         return None
     return number if 0 <= number < 2**31 else None
 
