@@ -66,8 +66,8 @@ intakes_counted as (
         street_code,
         community_code,
         grouping(community_code) = 1 as is_street_total,
-        sum(intakes) as intakes,
-        sum(repeat_intakes) as repeat_intakes
+        cast(sum(intakes) as bigint) as intakes,
+        cast(sum(repeat_intakes) as bigint) as repeat_intakes
 
     from intake_facts
     group by grouping sets ((month, street_code, community_code), (month, street_code))
