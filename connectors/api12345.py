@@ -95,20 +95,15 @@ class _Retryable(Exception):
 # -- times --------------------------------------------------------------------------------------------------------
 
 def parse_time(value: Any) -> datetime | None:
-    """An API time (``YYYY-MM-DD HH:MM:SS`` CST, or ISO 8601) -> naive CST; None for null/empty.
+    """A record's time: exactly ``YYYY-MM-DD HH:MM:SS`` (CST), as the spec says; None for null/empty.
 
-    Raises ValueError when the value is something else."""
+    Anything else raises ValueError: a record time in another shape (``20240305``, ``昨天下午``) is a fault of
+    the upstream system and goes to quarantine rather than being guessed."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise ValueError(f"not a time: {type(value).__name__}")
-    text = value.strip()
-    try:
-        return datetime.strptime(text, _TIME_FORMAT)
-    except ValueError:
-        pass
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))  # ValueError when not ISO either
-    return parsed.astimezone(_CST).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return datetime.strptime(value.strip(), _TIME_FORMAT)
 
 
 def _cursor_value(value: datetime | str | None) -> datetime | None:
@@ -116,10 +111,11 @@ def _cursor_value(value: datetime | str | None) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value.astimezone(_CST).replace(tzinfo=None) if value.tzinfo else value
-    parsed = parse_time(value)
-    if parsed is None:
-        raise ValueError(f"cursor {value!r} is not a time")
-    return parsed
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"cursor {value!r} is not an ISO time") from None
+    return parsed.astimezone(_CST).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _iso_cst(dt: datetime) -> str:

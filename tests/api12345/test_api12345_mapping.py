@@ -107,6 +107,10 @@ def test_direct_answer_order():
     ({"gdbh": None}, "missing gdbh"),
     ({"slsj": "2024-02-30 08:00:00"}, "unparseable slsj"),
     ({"slsj": None}, "missing slsj"),
+    ({"slsj": "20240305"}, "unparseable slsj"),  # the simulator's faults: basic ISO is not the spec's format
+    ({"slsj": "2024-02-30 25:61:00"}, "unparseable slsj"),
+    ({"slsj": "昨天下午"}, "unparseable slsj"),
+    ({"pdsj": "待定"}, "unparseable pdsj"),
     ({"gxsj": "昨天"}, "unparseable gxsj"),
     ({"bjsj": "2024/13/01"}, "unparseable bjsj"),
     ({"lc": "受理"}, "lc is not a list"),
