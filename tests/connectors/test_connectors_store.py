@@ -1,3 +1,4 @@
+import re
 import shutil
 
 import pytest
@@ -8,6 +9,8 @@ from connectors.pii import ID_CARD_PATTERN, PHONE_PATTERN
 from connectors.store import LoadAccountingError, Warehouse
 from connectors_testkit import (FIXTURES, PII, SAMPLES, csv_110, jsonl, petition_row, query, row_110, table_snapshot,
                                 ticket, write, xlsx_petition)
+
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _landing(tmp_path):
@@ -45,16 +48,18 @@ def test_no_phone_or_id_number_anywhere_in_the_warehouse(tmp_path):
     # A 110 incident number (340111 + date + sequence) has exactly the shape of an ID-card number: those
     # identifiers, and only those, are allowed to match ID_CARD_PATTERN.
     incident_numbers = {r[0] for r in query(wh, "SELECT source_id FROM raw.\"110__intake\"")}
+    # caller_key and checksum are 64-hex digests: a random digit run in one can look like a phone number.
     leaks, scanned = [], 0
     for table, rows in table_snapshot(wh).items():
         for row in rows:
             for value in row:
-                if isinstance(value, str):
+                if isinstance(value, str) and not HEX_DIGEST.fullmatch(value):
                     scanned += 1
                     ids = {m.group(0) for m in ID_CARD_PATTERN.finditer(value)} - incident_numbers
                     if PHONE_PATTERN.search(value) or ids:
                         leaks.append((table, value[:80]))
-    assert scanned > 1000 and leaks == []
+    assert scanned > 1000
+    assert leaks == []
     # and names never stored
     assert not any("张先生" in str(v) or "李某某" in str(v) for rows in table_snapshot(wh).values()
                    for row in rows for v in row)
