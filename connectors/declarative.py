@@ -365,15 +365,22 @@ def _records(data: bytes, spec: FeedSpec):
 
 def parse(spec: FeedSpec, data: bytes, delivery: str, pii, *, load_id: str) -> ParsedDelivery:
     out = ParsedDelivery(spec.channel, delivery, load_id)
-    for position, record, raw, error in _records(data, spec):
-        if error is None:
-            try:
-                row, events = map_record(record, spec, pii, load_id=load_id, delivery=delivery, position=position)
-            except RecordError as err:
-                error = err.reason
-            else:
-                out.rows.append(row)
-                out.events.extend(events)
-                continue
-        out.quarantine.append(QuarantinedRow(position, error, _masked(record if record is not None else raw, spec)))
+    try:
+        for position, record, raw, error in _records(data, spec):
+            if error is None:
+                try:
+                    row, events = map_record(record, spec, pii, load_id=load_id, delivery=delivery,
+                                             position=position)
+                except RecordError as err:
+                    error = err.reason
+                except (ValueError, TypeError, OverflowError, RecursionError) as err:  # values of an odd shape
+                    error = f"unexpected value ({type(err).__name__})"
+                else:
+                    out.rows.append(row)
+                    out.events.extend(events)
+                    continue
+            out.quarantine.append(
+                QuarantinedRow(position, error, _masked(record if record is not None else raw, spec)))
+    except csv.Error as err:  # e.g. NUL bytes: row boundaries cannot be trusted any more
+        out.reject(f"not readable as CSV ({err})")
     return out

@@ -104,7 +104,11 @@ def parse_110(data: bytes, delivery: str, pii, *, load_id: str,
     text = data.decode(ENCODING, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
-    records = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:  # e.g. NUL bytes: nothing in the file can be trusted to be a row boundary
+        out.reject(f"not readable as CSV ({err})")
+        return out
     while records and not any(cell.strip() for cell in records[-1]):
         records.pop()  # blank lines at the end
     if not records:
