@@ -15,6 +15,8 @@ import io
 import json
 import math
 import random
+import re
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -120,7 +122,11 @@ class Intake:
 
 
 def _fmt(t: datetime | None) -> str | None:
-    return None if t is None else t.strftime("%Y-%m-%d %H:%M:%S")
+    return None if t is None else t.isoformat(" ", "seconds")
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)
 
 
 def _weighted(rnd: random.Random, weights: dict[str, float]) -> str:
@@ -294,8 +300,14 @@ class Simulation:
         self._report(inc, channel, inc.start, person, intakes, primary=True)
         n_extra = 0
         if extras:
+            # extra reports per first report needed for the target share, less the 110->12345 relays, nudged by
+            # the share delivered so far (reports past the end of the window are lost and must be made up)
             target = self.cfg.repeat_share / (1.0 - self.cfg.repeat_share)
             relay_rate = self.relays / self.roots
+            delivered = sum(self.by_channel.values())
+            if delivered > 200:
+                realised = max(self.non_lead / delivered, 0.01)
+                target *= max(0.3, min(3.0, (self.cfg.repeat_share / realised) ** 4))
             q = max(0.0, min(1.0, (target - relay_rate) / self.kmean))
             if rnd.random() < q:
                 n_extra = rnd.choices(self.ks, self.kprobs)[0]
@@ -371,6 +383,7 @@ class Simulation:
     def _report(self, inc: Incident, channel: str, t: datetime, person: Person, intakes: list[Intake],
                 primary: bool) -> None:
         rnd = self.rnd
+        t = H.whole_seconds(t)
         demand = inc.demand if rnd.random() < 0.8 else _weighted(rnd, DEMAND_PROFILES[inc.kind.demand])
         urgency = inc.urgency if rnd.random() < 0.85 else _weighted(rnd, URGENCY_PROFILES[inc.kind.urgency])
         if channel == "12345":
@@ -441,27 +454,34 @@ class Simulation:
             "xzqh": xzqh, "jd": jd, "zbx": zbx, "zby": zby, "fl1": fl1, "fl2": fl2,
             "fl3": fl3 if rnd.random() < 0.6 else "", "jjcd": urgency,
         }
-        versions = [k for k in range(1, len(events) + 1) if events[k - 1][0] < self.end]
-        final_facts = None
-        for pos, k in enumerate(versions):
-            f = H.facts_12345(events, k, demand, urgency)
-            lc = [{"dz": a, "sj": _fmt(s), "dw": u, "yj": y} for s, a, u, y in events[:k] if a != "归档"]
-            gxsj = events[k - 1][0]
-            rec = dict(static)
-            rec.update({
+        # Serialise the unchanging head once and each history entry once: a version is their concatenation.
+        head = _dumps(static)[:-1]
+        delivered = [e for e in events if e[0] < self.end]
+        all_facts = H.facts_12345(delivered, demand, urgency)
+        lc_json: list[str] = []
+        for pos, (e, f) in enumerate(zip(delivered, all_facts)):
+            if e[1] != "归档":
+                lc_json.append(_dumps({"dz": e[1], "sj": _fmt(e[0]), "dw": e[2], "yj": e[3]}))
+            gxsj = e[0]
+            dynamic = {
                 "cbdw": f.unit or "", "pdsj": _fmt(f.dispatched_at), "qssj": _fmt(f.signed_at),
                 "blsx": _fmt(f.deadline_at), "yqsx": _fmt(f.extended_deadline_at), "bjsj": _fmt(f.closed_at),
                 "gdzt": f.status, "hfmyd": f.rating, "cbcs": f.urge_count, "cbbz": 1 if f.reopened else 0,
-                "glgdbh": glgdbh, "gxsj": _fmt(gxsj), "lc": lc})
+                "glgdbh": glgdbh, "gxsj": _fmt(gxsj)}
             fault = None
-            if pos < len(versions) - 1 and rnd.random() < self.cfg.fault_rate * 2:
-                fault = rnd.choice(("bad_slsj", "bad_pdsj")) if rec["pdsj"] else "bad_slsj"
+            if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate:
+                # only superseded versions are broken: the order's latest version always arrives intact
+                bad = dict(static)
+                fault = rnd.choice(("bad_slsj", "bad_pdsj")) if dynamic["pdsj"] else "bad_slsj"
                 if fault == "bad_slsj":
-                    rec["slsj"] = rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305"))
+                    bad["slsj"] = rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305"))
                 else:
-                    rec["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
-            self.buf_12345[gxsj.date()].append((rec["gxsj"], gdbh, json.dumps(rec, ensure_ascii=False), fault, gxsj))
-            final_facts = f
+                    dynamic["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
+                line = _dumps({**bad, **dynamic, "lc": [json.loads(x) for x in lc_json]})
+            else:
+                line = f'{head}, {_dumps(dynamic)[1:-1]}, "lc": [{", ".join(lc_json)}]}}'
+            self.buf_12345[gxsj.date()].append((dynamic["gxsj"], gdbh, line, fault, gxsj))
+        final_facts = all_facts[-1]
         return Intake("12345", gdbh, t, person, final_facts or H.Facts(), demand, urgency)
 
     # ---------------------------------------------------------------- 110
@@ -534,7 +554,7 @@ class Simulation:
                 rec[extra_key[0]] = rnd.choice(extra_key[1])
             line = json.dumps(rec, ensure_ascii=False)
             fault = None
-            if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate * 2:
+            if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate * 1.5:
                 fault = rnd.choice(("truncated_line", "bad_datetime"))
                 if fault == "truncated_line":
                     line = line[: rnd.randint(20, len(line) - 5)]
@@ -644,9 +664,10 @@ class Simulation:
         rnd = self.rnd
         rows = sorted(self.buf_110.pop(day, []), key=lambda r: (r[0], r[1]))
         name = f"fjwjq_{day:%Y%m%d}.csv"
-        broken_rows = {pos for pos in range(1, len(rows) + 1) if rnd.random() < self.cfg.fault_rate * 3}
-        trailer_fault = rnd.random() < min(0.5, self.cfg.fault_rate * 8)
-        needs_v2 = bool(broken_rows) or trailer_fault or rnd.random() < 0.15
+        broken_rows = {pos for pos in range(1, len(rows) + 1) if rnd.random() < self.cfg.fault_rate}
+        trailer_fault = rnd.random() < min(0.5, self.cfg.fault_rate * 5)
+        # a day with a broken first delivery always gets a corrected _v2; others sometimes (late feedback)
+        needs_v2 = bool(broken_rows) or trailer_fault or rnd.random() < 0.12
         v1 = []
         for pos, (_, jqbh, row, _v2) in enumerate(rows, start=1):
             if pos in broken_rows and needs_v2:
@@ -699,7 +720,7 @@ class Simulation:
             row = static + [_petition_date(p["deadline"], text, rnd),
                             _petition_date(closed, text, rnd) if closed else None, status, p["marked"], rating]
             appears_later = any(day < when <= last_export for when, *_ in p["versions"])
-            if appears_later and rnd.random() < self.cfg.fault_rate * 3:
+            if appears_later and rnd.random() < self.cfg.fault_rate * 3:  # only rows a later export repeats
                 row[1] = rnd.choice(("2024年13月5日", "2024.02.30", "三月五日"))
                 self._record_fault("petition", name, pos, "bad_date", p["number"])
             ws.append(row)
@@ -712,7 +733,23 @@ class Simulation:
         wb.properties.creator = "信访信息系统"
         bio = io.BytesIO()
         wb.save(bio)
-        self._write(self.landing / "petition" / name, bio.getvalue())
+        self._write(self.landing / "petition" / name, _fixed_zip_times(bio.getvalue()))
+
+
+def _fixed_zip_times(xlsx: bytes) -> bytes:
+    """openpyxl stamps zip members and the document's modified time with the current time: re-stamp both so
+    the same seed gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_XLSX_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + FIXED_XLSX_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
+            dst.writestr(fixed, data)
+    return out.getvalue()
 
 
 def _110_time(t: datetime | None) -> str:

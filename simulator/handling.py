@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -28,13 +29,23 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
-def add_workdays(start: datetime, n: int) -> datetime:
-    day, left = start.date(), n
+@lru_cache(maxsize=None)
+def _add_workdays(day: date, n: int) -> date:
+    left = n
     while left > 0:
         day += timedelta(days=1)
         if is_workday(day):
             left -= 1
-    return datetime.combine(day, start.time())
+    return day
+
+
+def add_workdays(start: datetime, n: int) -> datetime:
+    return datetime.combine(_add_workdays(start.date(), n), start.time())
+
+
+def whole_seconds(t: datetime) -> datetime:
+    """Feeds print times to the second: every simulated time is kept at whole seconds so truth equals feed."""
+    return t.replace(microsecond=0)
 
 
 def _pick(rnd: random.Random, weighted) -> str:
@@ -77,7 +88,8 @@ def plan_12345(rnd: random.Random, received: datetime, demand: str, urgency: str
         note = f"已并入工单{duplicate_of}处理" if duplicate_of and demand != "咨询" else "已解答市民咨询"
         ev.append((t, "直接答复", "12345热线", note))
         if rnd.random() < 0.3:
-            ev.append((t + timedelta(hours=rnd.randint(4, 48)), "回访", "12345热线", _pick(rnd, RATING_WEIGHTS)))
+            ev.append((t + timedelta(hours=rnd.randint(4, 48), seconds=rnd.randint(0, 3599)), "回访", "12345热线",
+                       _pick(rnd, RATING_WEIGHTS)))
         return ev
     urgent = urgency in URGENT_HOURS
     t = received + _lognormal_minutes(rnd, 8 if urgent else 45, 0.8, 600)
@@ -109,7 +121,7 @@ def plan_12345(rnd: random.Random, received: datetime, demand: str, urgency: str
         ev.append((t_req, "延期申请", unit, "需协调多部门"))
         t_dec = t_req + timedelta(hours=rnd.randint(2, 30))
         if rnd.random() < 0.75:
-            effective = add_workdays(deadline, rnd.choice((5, 5, 10)))
+            effective = whole_seconds(add_workdays(deadline, rnd.choice((5, 5, 10))))
             ev.append((t_dec, "延期批准", "12345热线", effective.strftime("%Y-%m-%d %H:%M:%S")))
         else:
             ev.append((t_dec, "延期驳回", "12345热线", "理由不充分"))
@@ -121,6 +133,7 @@ def plan_12345(rnd: random.Random, received: datetime, demand: str, urgency: str
         ev.append((signed + (close - signed) * rnd.uniform(0.3, 0.95), "催办", "12345热线", "请加快办理"))
     ev.append((close, "办结", unit, fix_note))
     _callbacks(rnd, ev, close, unit, fix_note)
+    ev = [(whole_seconds(e[0]),) + e[1:] for e in ev]
     ev.sort(key=lambda e: e[0])
     return ev
 
@@ -165,10 +178,12 @@ class Facts:
     status: str = ""
 
 
-def facts_12345(events: list[Event], upto: int, demand: str, urgency: str) -> Facts:
-    """State after the first `upto` events (the fields of that version of the work order)."""
+def facts_12345(events: list[Event], demand: str, urgency: str) -> list[Facts]:
+    """The work order's fields after each event: element k is the version delivered after events[:k+1]."""
     f = Facts()
-    for t, action, unit, note in events[:upto]:
+    out = []
+    for t, action, unit, note in events:
+        f = copy(f)
         if action in ("派单", "改派"):
             if f.dispatched_at is None:
                 f.dispatched_at = t
@@ -193,7 +208,8 @@ def facts_12345(events: list[Event], upto: int, demand: str, urgency: str) -> Fa
             f.closed_at = None
             f.rating = None
         f.status = STATUS_AFTER[action]
-    return f
+        out.append(f)
+    return out
 
 
 def plan_hotline(rnd: random.Random, received: datetime, demand: str, unit: str) -> tuple[list[tuple], datetime | None]:
@@ -204,15 +220,16 @@ def plan_hotline(rnd: random.Random, received: datetime, demand: str, unit: str)
     versions.append((t, "in_progress", None, None))
     if rnd.random() < 0.04:
         versions.append((t + timedelta(hours=rnd.uniform(1, 48)), "cancelled", None, None))
-        return versions, due
+        return [(whole_seconds(v[0]),) + v[1:] for v in versions], due
     span = (due - received) if due else timedelta(days=7)
     close = received + span * (rnd.uniform(0.1, 0.95) if rnd.random() < 0.85 else rnd.uniform(1.05, 2.0))
     close = max(close, t + timedelta(minutes=30))
+    close = whole_seconds(close)
     versions.append((close, "closed", close, None))
     if rnd.random() < 0.7:
         score = rnd.choices((5, 4, 3, 2, 1), (0.5, 0.2, 0.12, 0.1, 0.08))[0]
         versions.append((close + timedelta(hours=rnd.uniform(3, 40)), "closed", close, score))
-    return versions, due
+    return [(whole_seconds(v[0]),) + v[1:] for v in versions], due
 
 
 def plan_petition(rnd: random.Random, registered: date) -> list[tuple]:

@@ -159,21 +159,28 @@ class VersionStore:
         new = [p for p in sorted(self.landing_dir.glob(FILE_GLOB)) if p.name not in self._indexed]
         if not new:
             return False
-        keys, gdbhs, file_nos, offsets, lengths = [], [], [], [], []
+        # Per-file numpy columns, concatenated once: Python lists for millions of versions would cost GBs.
+        columns = [[self._keys], [self._gdbh], [self._file_no], [self._offset], [self._length]]
+        previous_key = int(self._keys[-1]) if len(self._keys) else 0
         for path in new:
             file_no = len(self._files)
             self._files.append(path)
-            size = self._index_file(path, file_no, keys, gdbhs, file_nos, offsets, lengths)
+            size, file_columns, previous_key = self._index_file(path, file_no, previous_key)
             self._indexed[path.name] = size
-        self._merge(keys, gdbhs, file_nos, offsets, lengths)
+            for column, part in zip(columns, file_columns):
+                column.append(part)
+        keys, gdbhs, file_nos, offsets, lengths = (np.concatenate(c) for c in columns)
+        # np.lexsort sorts by the LAST key first: gxsj, then gdbh, then file and line order.
+        order = np.lexsort((offsets, file_nos, gdbhs, keys))
+        self._keys, self._gdbh, self._file_no = keys[order], gdbhs[order], file_nos[order]
+        self._offset, self._length = offsets[order], lengths[order]
         return True
 
-    def _index_file(self, path, file_no, keys, gdbhs, file_nos, offsets, lengths) -> int:
-        previous_key = keys[-1] if keys else 0
+    def _index_file(self, path: Path, file_no: int, previous_key: int):
+        keys, gdbhs, offsets, lengths = [], [], [], []
         offset = 0
         with open(path, "rb") as f:
             for line in f:
-                length = len(line)
                 body = line.rstrip(b"\r\n")
                 record = None
                 if body.strip():
@@ -188,28 +195,20 @@ class VersionStore:
                     # A version whose gxsj cannot be read is still served (the connector must quarantine it),
                     # placed at its slsj, or else next to the line before it.
                     when = parse_cst(record.get("gxsj")) or parse_cst(record.get("slsj"))
-                    key = _seconds(when) if when else previous_key
-                    previous_key = key
-                    keys.append(key)
+                    previous_key = _seconds(when) if when else previous_key
+                    keys.append(previous_key)
                     gdbhs.append(str(record.get("gdbh") or "").encode("utf-8"))
-                    file_nos.append(file_no)
                     offsets.append(offset)
                     lengths.append(len(body))
-                offset += length
-        return offset
-
-    def _merge(self, keys, gdbhs, file_nos, offsets, lengths) -> None:
-        all_keys = np.concatenate([self._keys, np.asarray(keys, dtype=np.int64)])
-        all_files = np.concatenate([self._file_no, np.asarray(file_nos, dtype=np.int32)])
-        all_offsets = np.concatenate([self._offset, np.asarray(offsets, dtype=np.int64)])
-        all_lengths = np.concatenate([self._length, np.asarray(lengths, dtype=np.int32)])
-        all_gdbh = np.concatenate([self._gdbh.astype(np.bytes_), np.asarray(gdbhs, dtype=np.bytes_)]) \
-            if len(gdbhs) else self._gdbh
-        # np.lexsort sorts by the LAST key first: gxsj, then gdbh, then file and line order.
-        order = np.lexsort((all_offsets, all_files, all_gdbh, all_keys))
-        self._keys, self._file_no = all_keys[order], all_files[order]
-        self._offset, self._length = all_offsets[order], all_lengths[order]
-        self._gdbh = all_gdbh[order]
+                offset += len(line)
+        file_columns = (
+            np.asarray(keys, dtype=np.int64),
+            np.asarray(gdbhs, dtype=np.bytes_) if gdbhs else np.empty(0, dtype=np.bytes_),
+            np.full(len(keys), file_no, dtype=np.int32),
+            np.asarray(offsets, dtype=np.int64),
+            np.asarray(lengths, dtype=np.int32),
+        )
+        return offset, file_columns, previous_key
 
     def range(self, after: datetime | None, as_of: datetime | None) -> tuple[int, int]:
         """Index range [lo, hi) of the versions with after < gxsj <= as_of."""
