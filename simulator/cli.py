@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import date
@@ -22,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--repeat-share", type=float, default=DEFAULTS.repeat_share,
                    help="share of intakes repeating an incident already reported")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                   help="processes generating in parallel (the output does not depend on it)")
     p.add_argument("--home", type=Path, default=None, help="default: $GONGZHI_HOME")
     return p
 
@@ -33,7 +36,7 @@ def simulate_main(argv: list[str]) -> int:
                               seed=args.seed, repeat_share=args.repeat_share)
     try:
         started = time.perf_counter()
-        summary = simulate(config, home / "landing", home / "truth")
+        summary = simulate(config, home / "landing", home / "truth", workers=max(1, args.workers))
     except ValueError as exc:
         print(f"gongzhi simulate: {exc}", file=sys.stderr)
         return 2

@@ -9,37 +9,31 @@ same configuration gives the same bytes.
 """
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import json
-import math
+import multiprocessing
+import pickle
 import random
-import re
-import zipfile
+import shutil
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
-from openpyxl.styles import Alignment
 
 from simulator import handling as H
-from simulator.catalog import (CHANNEL_ORDER, DEMAND_PROFILES, GAP_PROFILES, KINDS, PETITION_DAYS, UNITS,
+from simulator.catalog import (CHANNEL_ORDER, HOTLINE_CODES, DEMAND_PROFILES, GAP_PROFILES, KINDS, PETITION_DAYS, UNITS,
                                URGENCY_PROFILES, Kind, unit_for)
 from simulator.geography import DISTRICT_CODE, STREET_OLD_NAMES, Community, load_district, neighbouring_point
-from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
+from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA
 from simulator import text as T
 
 CST_OFFSET = "+08:00"
 EPOCH_CST = datetime(1970, 1, 1, 8, 0, 0)  # naive CST of the Unix epoch
-FIXED_XLSX_TIME = datetime(2024, 1, 1, 0, 0, 0)
 HOTLINE_CRS = {"12315": ("gcj02", "wgs84"), "12319": ("wgs84", "gcj02"), "12369": ("bd09", "gcj02"),
                "12320": ("wgs84", "bd09")}
-HOTLINE_GZIP = {"12369", "12320"}  # these systems deliver .jsonl.gz
 HOTLINE_PREFIX = {"12315": "M", "12319": "U", "12369": "E", "12320": "H"}
 EXTRA_HOTLINE_KEYS = (("channel_note", ("微信", "电话", "网站", "APP")), ("source_system", ("v2", "v3")),
                       ("tags", (["重复来电"], ["媒体关注"], []))
@@ -54,6 +48,7 @@ HOURLY = [0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 4.0, 4.0, 3.6, 2.8, 2.8,
 HOURLY_NIGHT = [1.0, 0.7, 0.4, 0.2, 0.1, 0.1, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.6, 2.2,
                 3.0, 3.6, 3.4, 2.2]
 MAX_EXTRA_REPORTS = 30
+STRANDS = 4  # fixed: the output depends on it, never on the number of workers
 HARD_NEGATIVE_RATES = {"same_estate_other_kind": 0.05, "same_caller_other_kind": 0.03,
                        "neighbouring_road_same_kind": 0.04}
 
@@ -142,17 +137,15 @@ def _extra_count_distribution() -> tuple[list[int], list[float], float]:
     return ks, probs, sum(k * p for k, p in zip(ks, probs))
 
 
-class Simulation:
-    def __init__(self, config: SimulationConfig, landing: Path, truth: Path):
-        if config.days < 1 or config.per_day < 1:
-            raise ValueError("days and per_day must be at least 1")
-        if not 0.0 <= config.fault_rate <= 0.5:
-            raise ValueError("fault_rate must be between 0 and 0.5")
-        if not 0.0 <= config.repeat_share < 0.6:
-            raise ValueError("repeat_share must be between 0 and 0.6")
+class Strand:
+    """One independent stream of incidents (1/STRANDS of the roots of every day), with its own seeded RNG and
+    interleaved id numbers, so strands can run in parallel and the output never depends on the worker count."""
+
+    def __init__(self, config: SimulationConfig, strand: int, shard_dir: Path):
         self.cfg = config
-        self.rnd = random.Random(config.seed)
-        self.landing, self.truth = Path(landing), Path(truth)
+        self.strand = strand
+        self.rnd = random.Random(f"{config.seed}:{strand}")
+        self.shard_dir = shard_dir / f"strand_{strand}"
         self.district = load_district()
         self.begin = datetime.combine(config.start, time())
         self.end = self.begin + timedelta(days=config.days)
@@ -164,8 +157,6 @@ class Simulation:
         self.petitions: list[dict] = []
         self.truth_intakes: list[dict] = []
         self.truth_incidents: list[dict] = []
-        self.malformed: list[dict] = []
-        self.files: list[str] = []
         self.by_channel = {c: 0 for c in CHANNEL_ORDER}
         self.non_lead = 0
         self.n_incidents = 0
@@ -174,44 +165,55 @@ class Simulation:
         self.today: list[tuple[Incident, Person]] = []
         self.recent_gdbh: list[str] = []
         self.ks, self.kprobs, self.kmean = _extra_count_distribution()
-        self.export_days = self._petition_export_days()
-        self.last_export: date | None = None
-        self.kind_weights = [1.0 for _ in KINDS]
+        self.export_days = petition_export_days(config)
         self.siblings = defaultdict(list)
         for k in KINDS:
             self.siblings[k.l1].append(k)
 
-    # ---------------------------------------------------------------- driver
-    def run(self) -> SimulationSummary:
-        for sub in ("12345", "110", "petition"):
-            (self.landing / sub).mkdir(parents=True, exist_ok=True)
-        for code in ("12315", "12319", "12369", "12320"):
-            (self.landing / "hotline" / code).mkdir(parents=True, exist_ok=True)
-        self.truth.mkdir(parents=True, exist_ok=True)
-        self._intake_writer = pq.ParquetWriter(self.truth / "intakes.parquet", INTAKE_TRUTH_SCHEMA)
-        self._incident_writer = pq.ParquetWriter(self.truth / "incidents.parquet", INCIDENT_TRUTH_SCHEMA)
-        n_roots = max(1, round(self.cfg.per_day * (1.0 - self.cfg.repeat_share)))
+    def run(self) -> dict:
+        """Generate every day; after each day its shard (that day's versions from this strand) is final."""
+        self.shard_dir.mkdir(parents=True, exist_ok=True)
+        self._intake_writer = pq.ParquetWriter(self.shard_dir / "intakes.parquet", INTAKE_TRUTH_SCHEMA)
+        self._incident_writer = pq.ParquetWriter(self.shard_dir / "incidents.parquet", INCIDENT_TRUTH_SCHEMA)
+        total_roots = max(1, round(self.cfg.per_day * (1.0 - self.cfg.repeat_share)))
+        n_roots = total_roots // STRANDS + (1 if self.strand < total_roots % STRANDS else 0)
         for d in range(self.cfg.days):
             day = self.cfg.start + timedelta(days=d)
             self.today = []
             for _ in range(n_roots):
                 self._root_incident(day)
-            self._flush_day(day)
+            self._write_shard(day)
             self._flush_truth()
         self._intake_writer.close()
         self._incident_writer.close()
-        pq.write_table(pa.Table.from_pylist(self.malformed, schema=MALFORMED_SCHEMA), self.truth / "malformed.parquet")
-        total = sum(self.by_channel.values())
-        return SimulationSummary(dict(self.by_channel), self.n_incidents, self.non_lead / total if total else 0.0,
-                                 len(self.malformed), sorted(self.files))
+        with open(self.shard_dir / "petitions.pkl", "wb") as fh:
+            pickle.dump(self.petitions, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return {"by_channel": self.by_channel, "non_lead": self.non_lead, "incidents": self.n_incidents}
+
+    def _write_shard(self, day: date) -> None:
+        key = lambda r: (r[0], r[1])  # noqa: E731  (time, id): the order records appear in a delivery
+        shard = {"12345": sorted(self.buf_12345.pop(day, []), key=key),
+                 "110": sorted(self.buf_110.pop(day, []), key=key),
+                 "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key) for code in HOTLINE_CODES}}
+        with open(self.shard_dir / f"{day:%Y%m%d}.pkl", "wb") as fh:
+            pickle.dump(shard, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _flush_truth(self) -> None:
+        if self.truth_intakes:
+            self._intake_writer.write_table(pa.Table.from_pylist(self.truth_intakes, schema=INTAKE_TRUTH_SCHEMA))
+            self.truth_intakes = []
+        if self.truth_incidents:
+            self._incident_writer.write_table(pa.Table.from_pylist(self.truth_incidents, schema=INCIDENT_TRUTH_SCHEMA))
+            self.truth_incidents = []
 
     def _next(self, key: tuple) -> int:
+        """Sequence numbers interleaved across strands: unique without coordination."""
         self.counters[key] += 1
-        return self.counters[key]
+        return (self.counters[key] - 1) * STRANDS + self.strand + 1
 
     def _new_person(self) -> Person:
         self.persons += 1
-        return Person(f"P{self.persons:08d}", self.rnd)
+        return Person(f"P{(self.persons - 1) * STRANDS + self.strand + 1:08d}", self.rnd)
 
     def _time_on(self, day: date, kind: Kind) -> datetime:
         hours = HOURLY_NIGHT if kind.gap == "nuisance" and kind.l1 in ("噪声扰民", "环境保护") else HOURLY
@@ -598,176 +600,62 @@ class Simulation:
                 facts.rating = rating if rating != "未评价" else None
         return Intake("petition", number, datetime.combine(registered, time()), person, facts, demand, inc.urgency)
 
-    def _petition_export_days(self) -> list[date]:
-        days = [self.cfg.start + timedelta(days=d) for d in range(self.cfg.days) if d % 7 == 6]
-        last = self.cfg.start + timedelta(days=self.cfg.days - 1)
-        if not days or days[-1] != last:
-            days.append(last)
-        return days
 
-    # ---------------------------------------------------------------- writing
-    def _flush_truth(self) -> None:
-        if self.truth_intakes:
-            self._intake_writer.write_table(pa.Table.from_pylist(self.truth_intakes, schema=INTAKE_TRUTH_SCHEMA))
-            self.truth_intakes = []
-        if self.truth_incidents:
-            self._incident_writer.write_table(pa.Table.from_pylist(self.truth_incidents, schema=INCIDENT_TRUTH_SCHEMA))
-            self.truth_incidents = []
-
-    def _record_fault(self, channel: str, delivery: str, position: int, kind: str, source_id: str | None = None,
-                      version_at: datetime | None = None) -> None:
-        self.malformed.append({"channel": channel, "delivery": delivery, "position": position, "source_id": source_id,
-                               "version_at": version_at, "fault_kind": kind})
-
-    def _write(self, path: Path, data: bytes) -> None:
-        path.write_bytes(data)
-        self.files.append(str(path.relative_to(self.landing)))
-
-    def _flush_day(self, day: date) -> None:
-        self._flush_12345(day)
-        self._flush_hotline(day)
-        self._flush_110(day)
-        if day in self.export_days:
-            self._export_petitions(day)
-
-    def _flush_12345(self, day: date) -> None:
-        rows = sorted(self.buf_12345.pop(day, []), key=lambda r: (r[0], r[1]))
-        name = f"work_orders_{day:%Y%m%d}.jsonl"
-        out = []
-        for pos, (gxsj, gdbh, line, fault, gx) in enumerate(rows, start=1):
-            out.append(line)
-            if fault:
-                self._record_fault("12345", name, pos, fault, gdbh, gx)
-        self._write(self.landing / "12345" / name, ("\n".join(out) + "\n" if out else "").encode("utf-8"))
-
-    def _flush_hotline(self, day: date) -> None:
-        for code in ("12315", "12319", "12369", "12320"):
-            rows = sorted(self.buf_hotline.pop((code, day), []), key=lambda r: (r[0], r[1]))
-            if not rows:
-                continue
-            gz = code in HOTLINE_GZIP
-            name = f"{day:%Y-%m-%d}.jsonl" + (".gz" if gz else "")
-            lines = []
-            for pos, (updated, ticket, line, fault) in enumerate(rows, start=1):
-                lines.append(line)
-                if fault:
-                    self._record_fault("hotline", f"{code}/{name}", pos, fault, f"{code}:{ticket}", updated)
-            data = ("\n".join(lines) + "\n").encode("utf-8")
-            if gz:
-                bio = io.BytesIO()
-                with gzip.GzipFile(filename="", mode="wb", fileobj=bio, mtime=0) as fh:
-                    fh.write(data)
-                data = bio.getvalue()
-            self._write(self.landing / "hotline" / code / name, data)
-
-    def _flush_110(self, day: date) -> None:
-        rnd = self.rnd
-        rows = sorted(self.buf_110.pop(day, []), key=lambda r: (r[0], r[1]))
-        name = f"fjwjq_{day:%Y%m%d}.csv"
-        broken_rows = {pos for pos in range(1, len(rows) + 1) if rnd.random() < self.cfg.fault_rate}
-        trailer_fault = rnd.random() < min(0.5, self.cfg.fault_rate * 5)
-        # a day with a broken first delivery always gets a corrected _v2; others sometimes (late feedback)
-        needs_v2 = bool(broken_rows) or trailer_fault or rnd.random() < 0.12
-        v1 = []
-        for pos, (_, jqbh, row, _v2) in enumerate(rows, start=1):
-            if pos in broken_rows and needs_v2:
-                kind = rnd.choice(("missing_columns", "bad_datetime"))
-                row = row[:-3] if kind == "missing_columns" else [row[0], "2024/2/30 25:61:00"] + row[2:]
-                self._record_fault("110", name, pos, kind, jqbh)
-            v1.append(row)
-        trailer = f"合计：{len(rows)}条"
-        if trailer_fault:
-            kind = rnd.choice(("wrong_trailer", "missing_trailer"))
-            trailer = f"合计：{len(rows) + rnd.randint(1, 9)}条" if kind == "wrong_trailer" else None
-            self._record_fault("110", name, -1, kind)
-        self._write(self.landing / "110" / name, _csv_110(v1, trailer))
-        if needs_v2:
-            self._write(self.landing / "110" / f"fjwjq_{day:%Y%m%d}_v2.csv",
-                        _csv_110([r[3] for r in rows], f"合计：{len(rows)}条"))
-
-    def _export_petitions(self, day: date) -> None:
-        rnd = self.rnd
-        idx = self.export_days.index(day)
-        prev = self.export_days[idx - 1] if idx else self.cfg.start - timedelta(days=1)
-        period_start = max(self.cfg.start, day - timedelta(days=9))
-        last_export = self.export_days[-1]
-        next_export = self.export_days[idx + 1] if idx + 1 < len(self.export_days) else None
-        rows, keep = [], []
-        for p in self.petitions:
-            if any(prev < when <= day for when, *_ in p["versions"]) or period_start <= p["registered"] <= day:
-                rows.append(p)
-            # kept while a later export can still list it: a later change, or registered in its overlap period
-            if next_export is not None and (any(when > day for when, *_ in p["versions"])
-                                            or p["registered"] >= next_export - timedelta(days=9)):
-                keep.append(p)
-        self.petitions = keep
-        rows.sort(key=lambda p: p["number"])
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = "信访事项"
-        ws.append([f"包河区信访事项登记表（{period_start:%Y-%m-%d}至{day:%Y-%m-%d}）"] + [None] * 16)
-        ws.merge_cells("A1:Q1")
-        ws["A1"].alignment = Alignment(horizontal="center")
-        ws.append(["信访件编号", "登记日期", "信访形式", "信访人", "证件号码", "联系电话", "人数", "问题属地", "信访目的",
-                   "内容分类", "信访事项", "责任单位", "办理期限", "办结日期", "办理状态", "是否重复信访", "评价"])
-        name = f"xfdj_{day:%Y%m%d}.xlsx"
-        for pos, p in enumerate(rows, start=1):
-            state = [v for v in p["versions"] if v[0] <= day][-1]
-            _, status, closed, rating = state
-            static = list(p["static"])
-            text = p["date_text"]
-            static[1] = _petition_date(p["registered"], text, rnd)
-            row = static + [_petition_date(p["deadline"], text, rnd),
-                            _petition_date(closed, text, rnd) if closed else None, status, p["marked"], rating]
-            appears_later = any(day < when <= last_export for when, *_ in p["versions"])
-            if appears_later and rnd.random() < self.cfg.fault_rate * 3:  # only rows a later export repeats
-                row[1] = rnd.choice(("2024年13月5日", "2024.02.30", "三月五日"))
-                self._record_fault("petition", name, pos, "bad_date", p["number"])
-            ws.append(row)
-        for col in ("B", "M", "N"):
-            for cell in ws[col][2:]:
-                if isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy-mm-dd"
-        wb.properties.created = FIXED_XLSX_TIME
-        wb.properties.modified = FIXED_XLSX_TIME
-        wb.properties.creator = "信访信息系统"
-        bio = io.BytesIO()
-        wb.save(bio)
-        self._write(self.landing / "petition" / name, _fixed_zip_times(bio.getvalue()))
+def petition_export_days(config: SimulationConfig) -> list[date]:
+    """Weekly exports (every 7th day) plus one on the last day, so every registered petition is delivered."""
+    days = [config.start + timedelta(days=d) for d in range(config.days) if d % 7 == 6]
+    last = config.start + timedelta(days=config.days - 1)
+    if not days or days[-1] != last:
+        days.append(last)
+    return days
 
 
-def _fixed_zip_times(xlsx: bytes) -> bytes:
-    """openpyxl stamps zip members and the document's modified time with the current time: re-stamp both so
-    the same seed gives the same bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_XLSX_TIME.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + FIXED_XLSX_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
-            dst.writestr(fixed, data)
-    return out.getvalue()
+def _run_strand(args: tuple) -> dict:
+    config, strand, shard_dir = args
+    return Strand(config, strand, shard_dir).run()
+
+
+def validate(config: SimulationConfig) -> None:
+    if config.days < 1 or config.per_day < 1:
+        raise ValueError("days and per_day must be at least 1")
+    if not 0.0 <= config.fault_rate <= 0.5:
+        raise ValueError("fault_rate must be between 0 and 0.5")
+    if not 0.0 <= config.repeat_share < 0.6:
+        raise ValueError("repeat_share must be between 0 and 0.6")
+
+
+def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int = 1) -> SimulationSummary:
+    """Write the four feeds into `landing` and the ground truth into `truth`.
+
+    The same config gives the same bytes whatever `workers` is: the strands are fixed, workers only run them
+    in parallel; the merge of their shards into delivery files is sequential and seeded.
+    """
+    from simulator.feeds import FeedWriter
+
+    validate(config)
+    landing, truth = Path(landing), Path(truth)
+    truth.mkdir(parents=True, exist_ok=True)
+    shard_dir = Path(tempfile.mkdtemp(prefix=".shards-", dir=truth))
+    try:
+        jobs = [(config, s, shard_dir) for s in range(STRANDS)]
+        if workers > 1:
+            with multiprocessing.get_context("fork").Pool(min(workers, STRANDS)) as pool:
+                stats = pool.map(_run_strand, jobs, chunksize=1)
+        else:
+            stats = [_run_strand(j) for j in jobs]
+        writer = FeedWriter(config, landing, truth, shard_dir)
+        writer.write_all()
+    finally:
+        shutil.rmtree(shard_dir, ignore_errors=True)
+    by_channel = {c: sum(s["by_channel"][c] for s in stats) for c in CHANNEL_ORDER}
+    total = sum(by_channel.values())
+    return SimulationSummary(by_channel, sum(s["incidents"] for s in stats),
+                             sum(s["non_lead"] for s in stats) / total if total else 0.0,
+                             len(writer.malformed), sorted(writer.files))
 
 
 def _110_time(t: datetime | None) -> str:
     return "" if t is None else f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}:{t.second:02d}"
-
-
-HEADER_110 = ["警情编号", "接警时间", "报警电话", "报警人", "警情类别", "简要警情", "发生地址", "管辖单位", "转办时间", "转办去向",
-              "处置反馈", "反馈时间", "状态"]
-
-
-def _csv_110(rows: list[list[str]], trailer: str | None) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    w.writerow(HEADER_110)
-    w.writerows(rows)
-    if trailer is not None:
-        buf.write(trailer + "\r\n")
-    return buf.getvalue().encode("gb18030")
 
 
 def _iso_or_epoch(t: datetime | None, epoch: bool):
@@ -775,15 +663,4 @@ def _iso_or_epoch(t: datetime | None, epoch: bool):
         return None
     if epoch:
         return int((t - EPOCH_CST).total_seconds() * 1000)
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + CST_OFFSET
-
-
-def _petition_date(d: date, text: bool, rnd: random.Random):
-    if not text:
-        return datetime.combine(d, time())
-    return f"{d.year}.{d.month:02d}.{d.day:02d}" if rnd.random() < 0.5 else f"{d.year}年{d.month}月{d.day}日"
-
-
-def simulate(config: SimulationConfig, landing: Path, truth: Path) -> SimulationSummary:
-    """Write the four feeds into `landing` and the ground truth into `truth`; same config, same bytes."""
-    return Simulation(config, landing, truth).run()
+    return t.isoformat("T", "seconds") + CST_OFFSET

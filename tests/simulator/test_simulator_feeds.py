@@ -17,7 +17,7 @@ import pytest
 
 from simulator import SimulationConfig, simulate
 from simulator.cli import simulate_main
-from simulator.generator import HEADER_110
+from simulator.feeds import HEADER_110
 from simulator.geography import load_district
 from simulator.text import id_check_char
 
@@ -51,10 +51,10 @@ def _digest(root: Path) -> dict[str, str]:
             if p.is_file()}
 
 
-def test_same_seed_gives_same_bytes_and_other_seed_differs(tmp_path):
+def test_same_seed_gives_same_bytes_whatever_the_workers_and_other_seed_differs(tmp_path):
     cfg = SimulationConfig(start=date(2024, 3, 4), days=7, per_day=60, seed=11)
-    for run in ("a", "b"):
-        simulate(cfg, tmp_path / run / "landing", tmp_path / run / "truth")
+    for run, workers in (("a", 1), ("b", 2)):
+        simulate(cfg, tmp_path / run / "landing", tmp_path / run / "truth", workers=workers)
     simulate(SimulationConfig(start=date(2024, 3, 4), days=7, per_day=60, seed=12),
              tmp_path / "c" / "landing", tmp_path / "c" / "truth")
     a, b, c = (_digest(tmp_path / r) for r in "abc")

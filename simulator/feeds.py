@@ -1,0 +1,233 @@
+"""Delivery files: merge the strands' per-day shards into the files each upstream system delivers, place the
+file-level faults (trailers, broken rows) with a seeded RNG, and assemble the truth parquet files.
+
+Layout written under ``landing/`` (see docs/simulator.md): ``12345/work_orders_YYYYMMDD.jsonl``,
+``110/fjwjq_YYYYMMDD.csv`` (+ ``_v2``), ``petition/xfdj_YYYYMMDD.xlsx``, ``hotline/<code>/YYYY-MM-DD.jsonl[.gz]``.
+"""
+from __future__ import annotations
+
+import bisect
+import csv
+import gzip
+import heapq
+import io
+import pickle
+import random
+import re
+import zipfile
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl.styles import Alignment
+
+from simulator.catalog import HOTLINE_CODES
+from simulator.generator import STRANDS, SimulationConfig, petition_export_days
+from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
+
+FIXED_XLSX_TIME = datetime(2024, 1, 1, 0, 0, 0)
+HOTLINE_GZIP = {"12369", "12320"}  # these systems deliver .jsonl.gz
+HEADER_110 = ["警情编号", "接警时间", "报警电话", "报警人", "警情类别", "简要警情", "发生地址", "管辖单位", "转办时间", "转办去向",
+              "处置反馈", "反馈时间", "状态"]
+HEADER_PETITION = ["信访件编号", "登记日期", "信访形式", "信访人", "证件号码", "联系电话", "人数", "问题属地", "信访目的",
+                   "内容分类", "信访事项", "责任单位", "办理期限", "办结日期", "办理状态", "是否重复信访", "评价"]
+PETITION_OVERLAP_DAYS = 9  # an export lists registrations of its last 10 days: consecutive exports overlap
+
+
+class FeedWriter:
+    def __init__(self, config: SimulationConfig, landing: Path, truth: Path, shard_dir: Path):
+        self.cfg = config
+        self.rnd = random.Random(f"{config.seed}:files")
+        self.landing, self.truth, self.shard_dir = landing, truth, shard_dir
+        self.malformed: list[dict] = []
+        self.files: list[str] = []
+        self.export_days = petition_export_days(config)
+
+    def write_all(self) -> None:
+        for sub in ("12345", "110", "petition"):
+            (self.landing / sub).mkdir(parents=True, exist_ok=True)
+        for code in HOTLINE_CODES:
+            (self.landing / "hotline" / code).mkdir(parents=True, exist_ok=True)
+        for d in range(self.cfg.days):
+            day = self.cfg.start + timedelta(days=d)
+            shards = []
+            for s in range(STRANDS):
+                path = self.shard_dir / f"strand_{s}" / f"{day:%Y%m%d}.pkl"
+                with open(path, "rb") as fh:
+                    shards.append(pickle.load(fh))
+                path.unlink()
+            self._write_12345(day, [sh["12345"] for sh in shards])
+            for code in HOTLINE_CODES:
+                self._write_hotline(day, code, [sh["hotline"][code] for sh in shards])
+            self._write_110(day, [sh["110"] for sh in shards])
+            del shards
+        self._export_petitions()
+        self._concat_truth()
+        pq.write_table(pa.Table.from_pylist(self.malformed, schema=MALFORMED_SCHEMA), self.truth / "malformed.parquet")
+
+    # ------------------------------------------------------------------ helpers
+    def _record_fault(self, channel: str, delivery: str, position: int, kind: str, source_id: str | None = None,
+                      version_at: datetime | None = None) -> None:
+        self.malformed.append({"channel": channel, "delivery": delivery, "position": position, "source_id": source_id,
+                               "version_at": version_at, "fault_kind": kind})
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.write_bytes(data)
+        self.files.append(str(path.relative_to(self.landing)))
+
+    @staticmethod
+    def _merge(parts: list[list]) -> list:
+        return list(heapq.merge(*parts, key=lambda r: (r[0], r[1])))
+
+    # ------------------------------------------------------------------ channels
+    def _write_12345(self, day: date, parts: list[list]) -> None:
+        name = f"work_orders_{day:%Y%m%d}.jsonl"
+        out = []
+        for pos, (_, gdbh, line, fault, gx) in enumerate(self._merge(parts), start=1):
+            out.append(line)
+            if fault:
+                self._record_fault("12345", name, pos, fault, gdbh, gx)
+        self._write(self.landing / "12345" / name, ("\n".join(out) + "\n" if out else "").encode("utf-8"))
+
+    def _write_hotline(self, day: date, code: str, parts: list[list]) -> None:
+        rows = self._merge(parts)
+        if not rows:
+            return
+        gz = code in HOTLINE_GZIP
+        name = f"{day:%Y-%m-%d}.jsonl" + (".gz" if gz else "")
+        lines = []
+        for pos, (updated, ticket, line, fault) in enumerate(rows, start=1):
+            lines.append(line)
+            if fault:
+                self._record_fault("hotline", f"{code}/{name}", pos, fault, f"{code}:{ticket}", updated)
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        if gz:
+            bio = io.BytesIO()
+            with gzip.GzipFile(filename="", mode="wb", fileobj=bio, mtime=0) as fh:
+                fh.write(data)
+            data = bio.getvalue()
+        self._write(self.landing / "hotline" / code / name, data)
+
+    def _write_110(self, day: date, parts: list[list]) -> None:
+        rnd = self.rnd
+        rows = self._merge(parts)
+        name = f"fjwjq_{day:%Y%m%d}.csv"
+        broken_rows = {pos for pos in range(1, len(rows) + 1) if rnd.random() < self.cfg.fault_rate}
+        trailer_fault = rnd.random() < min(0.5, self.cfg.fault_rate * 5)
+        # a day with a broken first delivery always gets a corrected _v2; others sometimes (late feedback)
+        needs_v2 = bool(broken_rows) or trailer_fault or rnd.random() < 0.12
+        v1 = []
+        for pos, (_, jqbh, row, _v2) in enumerate(rows, start=1):
+            if pos in broken_rows:
+                kind = rnd.choice(("missing_columns", "bad_datetime"))
+                row = row[:-3] if kind == "missing_columns" else [row[0], "2024/2/30 25:61:00"] + row[2:]
+                self._record_fault("110", name, pos, kind, jqbh)
+            v1.append(row)
+        trailer = f"合计：{len(rows)}条"
+        if trailer_fault:
+            kind = rnd.choice(("wrong_trailer", "missing_trailer"))
+            trailer = f"合计：{len(rows) + rnd.randint(1, 9)}条" if kind == "wrong_trailer" else None
+            self._record_fault("110", name, -1, kind)
+        self._write(self.landing / "110" / name, csv_110(v1, trailer))
+        if needs_v2:
+            self._write(self.landing / "110" / f"fjwjq_{day:%Y%m%d}_v2.csv",
+                        csv_110([r[3] for r in rows], f"合计：{len(rows)}条"))
+
+    def _export_petitions(self) -> None:
+        petitions = []
+        for s in range(STRANDS):
+            with open(self.shard_dir / f"strand_{s}" / "petitions.pkl", "rb") as fh:
+                petitions.extend(pickle.load(fh))
+        exports = self.export_days
+        listed: list[list[dict]] = [[] for _ in exports]
+        for p in petitions:
+            idx = set()
+            for when, *_ in p["versions"]:  # each change appears in the first export on or after it
+                i = bisect.bisect_left(exports, when)
+                if i < len(exports):
+                    idx.add(i)
+            for i, day in enumerate(exports):  # and every export whose period holds the registration
+                if max(self.cfg.start, day - timedelta(days=PETITION_OVERLAP_DAYS)) <= p["registered"] <= day:
+                    idx.add(i)
+            for i in idx:
+                listed[i].append(p)
+        for i, day in enumerate(exports):
+            self._export(day, sorted(listed[i], key=lambda p: p["number"]))
+
+    def _export(self, day: date, rows: list[dict]) -> None:
+        rnd = self.rnd
+        period_start = max(self.cfg.start, day - timedelta(days=PETITION_OVERLAP_DAYS))
+        last_export = self.export_days[-1]
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "信访事项"
+        ws.append([f"包河区信访事项登记表（{period_start:%Y-%m-%d}至{day:%Y-%m-%d}）"] + [None] * 16)
+        ws.merge_cells("A1:Q1")
+        ws["A1"].alignment = Alignment(horizontal="center")
+        ws.append(HEADER_PETITION)
+        name = f"xfdj_{day:%Y%m%d}.xlsx"
+        for pos, p in enumerate(rows, start=1):
+            _, status, closed, rating = [v for v in p["versions"] if v[0] <= day][-1]
+            text = p["date_text"]
+            row = list(p["static"])
+            row[1] = petition_date(p["registered"], text, rnd)
+            row += [petition_date(p["deadline"], text, rnd), petition_date(closed, text, rnd) if closed else None,
+                    status, p["marked"], rating]
+            # only rows that a later export lists again are broken: the petition's current row arrives intact
+            appears_later = any(day < when <= last_export for when, *_ in p["versions"])
+            if appears_later and rnd.random() < self.cfg.fault_rate * 3:
+                row[1] = rnd.choice(("2024年13月5日", "2024.02.30", "三月五日"))
+                self._record_fault("petition", name, pos, "bad_date", p["number"])
+            ws.append(row)
+        for col in ("B", "M", "N"):
+            for cell in ws[col][2:]:
+                if isinstance(cell.value, datetime):
+                    cell.number_format = "yyyy-mm-dd"
+        wb.properties.created = FIXED_XLSX_TIME
+        wb.properties.modified = FIXED_XLSX_TIME
+        wb.properties.creator = "信访信息系统"
+        bio = io.BytesIO()
+        wb.save(bio)
+        self._write(self.landing / "petition" / name, fixed_zip_times(bio.getvalue()))
+
+    def _concat_truth(self) -> None:
+        for name, schema in (("intakes", INTAKE_TRUTH_SCHEMA), ("incidents", INCIDENT_TRUTH_SCHEMA)):
+            with pq.ParquetWriter(self.truth / f"{name}.parquet", schema) as writer:
+                for s in range(STRANDS):
+                    part = pq.ParquetFile(self.shard_dir / f"strand_{s}" / f"{name}.parquet")
+                    for batch in part.iter_batches(batch_size=200_000):
+                        writer.write_batch(batch)
+
+
+def fixed_zip_times(xlsx: bytes) -> bytes:
+    """openpyxl stamps zip members and the document's modified time with the current time: re-stamp both so
+    the same seed gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_XLSX_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + FIXED_XLSX_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
+            dst.writestr(fixed, data)
+    return out.getvalue()
+
+
+def csv_110(rows: list[list[str]], trailer: str | None) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    w.writerow(HEADER_110)
+    w.writerows(rows)
+    if trailer is not None:
+        buf.write(trailer + "\r\n")
+    return buf.getvalue().encode("gb18030")
+
+
+def petition_date(d: date, text: bool, rnd: random.Random):
+    if not text:
+        return datetime.combine(d, time())
+    return f"{d.year}.{d.month:02d}.{d.day:02d}" if rnd.random() < 0.5 else f"{d.year}年{d.month}月{d.day}日"
