@@ -1,64 +1,23 @@
--- One row per rated callback of a surviving case's lead intake (回访 with 满意/基本满意/不满意).
--- A feed that reports a rating without a callback event contributes one callback dated at closure.
+-- The rated callback (回访) of each surviving case: its lead intake's latest rating, dated at the latest callback
+-- event (or at closure when the feed reports a rating without a callback event). One evaluation per case, as the
+-- feeds carry it (12345 hfmyd, hotline rating, petition 评价 are single fields holding the latest rating).
 with
-
-intakes as (
-
-    select * from {{ ref('int_intake_unified') }}
-    where is_lead
-
-),
-
-events as (
-
-    select * from {{ ref('int_intake_event') }}
-    where event_type = 'callback'
-
-),
 
 lifecycle as (
 
     select * from {{ ref('int_case_lifecycle') }}
-    where not is_merged
+    where not is_merged and rating is not null
 
 ),
 
-from_events as (
+dated as (
 
     select
-        intakes.case_id,
-        events.event_at as callback_at,
-        {{ rating_word('null', 'events.note') }} as rating
-
-    from events
-    join intakes using (channel, source_id)
-
-),
-
-rated_events as (
-
-    select * from from_events where rating is not null
-
-),
-
-from_feed as (
-
-    select
-        lifecycle.case_id,
-        coalesce(lifecycle.last_callback_at, lifecycle.closed_at, lifecycle.first_closed_at) as callback_at,
-        lifecycle.rating
+        case_id,
+        coalesce(last_callback_at, closed_at, first_closed_at) as callback_at,
+        rating
 
     from lifecycle
-    where lifecycle.rating is not null
-      and not exists (select 1 from rated_events where rated_events.case_id = lifecycle.case_id)
-
-),
-
-unioned as (
-
-    select * from rated_events
-    union all
-    select * from from_feed where callback_at is not null
 
 )
 
@@ -68,4 +27,5 @@ select
     rating,
     {{ is_satisfied('rating') }} as is_satisfied
 
-from unioned
+from dated
+where callback_at is not null

@@ -55,8 +55,10 @@ lead_events as (
         count(*) filter (where event_type = 'urged') as urge_count,
         count(*) filter (where event_type = 'reopened') as reopen_count,
         count(*) filter (where event_type = 'extension_approved') as extension_count,
-        arg_max(note, event_at) filter (where event_type = 'callback' and note is not null) as last_callback_note,
-        max(event_at) filter (where event_type = 'callback') as last_callback_at
+        arg_max(note, event_at) filter (where event_type = 'callback' and note in ('满意', '基本满意', '不满意'))
+            as last_callback_note,
+        max(event_at) filter (where event_type = 'callback' and note in ('满意', '基本满意', '不满意'))
+            as last_callback_at
 
     from events
     semi join leads using (channel, source_id)
@@ -81,7 +83,16 @@ handling as (
         coalesce(lead_events.extension_count, 0) > 0 or leads.extended_deadline_at is not null as extended,
         greatest(coalesce(lead_events.urge_count, 0), leads.urge_count) as urge_count,
         coalesce(lead_events.reopen_count, 0) > 0 or leads.reopened as reopened,
-        coalesce({{ rating_word('null', 'lead_events.last_callback_note') }}, leads.rating) as rating,
+        -- the rating of the current round of handling: a reopening clears the earlier callback's rating (as the
+        -- feeds do); a feed without callback events (hotline, petition) reports its rating as a column
+        case
+            when lead_events.last_callback_at is not null
+                 and (lead_events.last_reopened_at is null
+                      or lead_events.last_callback_at > lead_events.last_reopened_at)
+                then {{ rating_word('null', 'lead_events.last_callback_note') }}
+            when lead_events.last_callback_at is null and lead_events.last_reopened_at is null
+                then leads.rating
+        end as rating,
         lead_events.last_callback_at,
         leads.deadline_at as feed_deadline_at,
         leads.extended_deadline_at,
