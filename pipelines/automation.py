@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.assets import FILE_FEEDS
 from pipelines.checks import raw_key
-from pipelines.landing import LandedFile, landed_files
+from pipelines.landing import LandedFile, file_feeds, landed_files
 from pipelines.partitions import DAILY
 from pipelines.resources import GongzhiResource
 from pipelines.settings import (
     API_FEED,
     DAILY_SCHEDULE_HOUR,
-    FILE_FEEDS,
     POLL_12345_CRON,
     TIMEZONE,
     WAREHOUSE_TAG,
@@ -124,7 +124,7 @@ def landing_sensor(channel: str) -> dg.SensorDefinition:
     )
     def _sensor(context: dg.SensorEvaluationContext, gongzhi: GongzhiResource):
         seen = set(json.loads(context.cursor)) if context.cursor else set()
-        files = landed_files(gongzhi.settings().landing, channel)
+        files = landed_files(gongzhi.settings().landing, file_feeds()[channel])
         valid_days = set(DAILY.get_partition_keys(dynamic_partitions_store=None))
         by_day, out_of_range, undated = plan_landing_runs(files, seen, valid_days)
         for name in out_of_range:

@@ -86,14 +86,14 @@ def run_everything(settings: gongzhi_settings.Settings, *, instance=None, log_le
         if event.is_step_failure:
             outcome.failed_steps.append(event.step_key or "?")
         elif event.event_type_value == "ASSET_MATERIALIZATION":
-            mat = event.asset_materialization
+            mat = event.event_specific_data.materialization
             key = mat.asset_key.to_user_string()
             if key not in outcome.materialized:
                 outcome.materialized[key] = {
                     k: v.value for k, v in mat.metadata.items() if isinstance(v.value, (int, float, str))
                 }
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            ev = event.event_specific_data.asset_check_evaluation
+            ev = event.event_specific_data
             if not ev.passed:
                 name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
                 if ev.severity == dg.AssetCheckSeverity.ERROR:
@@ -109,9 +109,15 @@ def run_everything(settings: gongzhi_settings.Settings, *, instance=None, log_le
 
 def print_outcome(outcome: RunOutcome) -> None:
     print(f"\nrun {outcome.run_id}: {'SUCCESS' if outcome.success else 'FAILED'} in {outcome.seconds} s")
+    dbt_keys = [k for k in outcome.materialized if k.startswith("dbt/")]
     for key, meta in sorted(outcome.materialized.items()):
+        if key in dbt_keys:
+            continue
         shown = {k: v for k, v in meta.items() if k in _SHOWN_METADATA}
-        print(f"  materialised {key:<40} {shown if shown else ''}")
+        print(f"  materialised {key:<28} {shown if shown else ''}")
+    if dbt_keys:
+        print(f"  materialised {len(dbt_keys)} dbt models and seeds "
+              f"({sum(k.startswith('dbt/marts/') for k in dbt_keys)} marts)")
     for name in outcome.failed_steps:
         print(f"  FAILED step   {name}")
     for name in outcome.failed_checks:
@@ -124,7 +130,7 @@ def print_outcome(outcome: RunOutcome) -> None:
 
 _SHOWN_METADATA = {
     "rows_in", "rows_loaded", "rows_quarantined", "days", "seconds", "dagster/row_count", "intakes_matched",
-    "new_cases", "merged_into_existing", "repeats", "review_pairs",
+    "new_cases", "merged_into_existing", "repeats", "review_pairs", "tables", "files", "rows",
 }
 
 
@@ -178,7 +184,7 @@ def demo_main(argv: list[str]) -> int:
 
     from simulator.server12345 import start_server
 
-    server = start_server(settings.landing, port=0, token=settings.api_12345_token)
+    server = start_server(settings.landing / "12345", port=0, token=settings.api_12345_token)
     try:
         os.environ["GONGZHI_12345_URL"] = server.url
         settings = gongzhi_settings.load()

@@ -1,6 +1,6 @@
 """The dbt project as Dagster assets: manifest prepared at build time, models grouped by layer.
 
-`make setup` runs `dbt parse` (target dbt/target/manifest.json). If the manifest is missing or older than the
+`make setup` runs `dbt parse` (into dbt/target/dagster/manifest.json). If the manifest is missing or older than the
 project's files (someone edited a model without `make setup`), it is parsed once here, with a message; a
 project that does not parse raises a clear error instead of a Dagster stack trace about a missing file.
 """
@@ -32,8 +32,12 @@ def dbt_project_exists() -> bool:
     return (DBT_DIR / "dbt_project.yml").is_file()
 
 
+# The orchestration's own target folder: a manual `dbt build` (target/) never rewrites the manifest Dagster reads.
+TARGET_PATH = Path("target") / "dagster"
+
+
 def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+    return DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target_path=TARGET_PATH)
 
 
 def _newest_source_mtime() -> float:

@@ -1,23 +1,15 @@
-"""Which day each landing file belongs to, so sensors and `gongzhi run` know which partitions to run.
+"""Which file feeds exist and which day each landing file belongs to (for sensors and `gongzhi run`).
 
-File names follow ../shared/feeds/README.md: 110/fjwjq_YYYYMMDD[_vN].csv, petition/xfdj_YYYYMMDD.xlsx,
-hotline/<code>/YYYY-MM-DD.jsonl[.gz]. Files that match no pattern are reported, never silently skipped:
-the connectors quarantine what they cannot read, but a file the orchestrator cannot date would never be run.
+The naming rules are the connectors' (one place): 110 `fjwjq_YYYYMMDD[_vN].csv`, petition `xfdj_YYYYMMDD.xlsx`,
+hotline `<code>/YYYY-MM-DD.jsonl[.gz]`, and each declarative feed's `connectors/feeds/<channel>.yaml`. A file
+whose name cannot be dated is reported by the sensor; the connectors quarantine it when its day is loaded.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-
-from pipelines.settings import FILE_FEEDS
-
-_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
-    "110": (re.compile(r"^fjwjq_(\d{8})(?:_v\d+)?\.csv$", re.IGNORECASE), "%Y%m%d"),
-    "petition": (re.compile(r"^xfdj_(\d{8})\.xlsx$", re.IGNORECASE), "%Y%m%d"),
-    "hotline": (re.compile(r"^(\d{4}-\d{2}-\d{2})\.jsonl(?:\.gz)?$", re.IGNORECASE), "%Y-%m-%d"),
-}
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -25,40 +17,57 @@ class LandedFile:
     channel: str
     path: Path
     relative: str  # path relative to the landing folder, e.g. "110/fjwjq_20240305_v2.csv"
-    day: date | None  # None: the name matches no pattern of the spec
+    day: date | None  # None: the name follows no naming rule of the feed
     mtime_ns: int
     size: int
 
 
-def file_day(channel: str, name: str) -> date | None:
-    pattern, fmt = _PATTERNS[channel]
-    match = pattern.match(name)
-    if not match:
-        return None
-    try:
-        return datetime.strptime(match.group(1), fmt).date()
-    except ValueError:  # e.g. fjwjq_20240231.csv
-        return None
+@dataclass(frozen=True)
+class FileFeed:
+    channel: str
+    folder: str  # under landing/
+    glob: str  # relative to the folder
+    day_of: Callable[[str], date | None]  # file name -> delivery day
 
 
-def landed_files(landing: Path, channel: str) -> list[LandedFile]:
-    """Every regular file under landing/<channel>/ (recursively: hotline has one folder per code), sorted."""
-    if channel not in _PATTERNS:
-        raise ValueError(f"unknown file feed {channel!r}; known: {', '.join(FILE_FEEDS)}")
-    root = landing / channel
+def _built_in_feeds() -> list[FileFeed]:
+    from connectors import feed110, hotline, petition
+
+    def day_110(name: str) -> date | None:
+        found = feed110.delivery_day_version(name)
+        return found[0] if found else None
+
+    return [
+        FileFeed("110", "110", "*", day_110),
+        FileFeed("petition", "petition", "*", petition.export_date),
+        FileFeed("hotline", "hotline", "*/*", hotline.delivery_day),
+    ]
+
+
+def file_feeds() -> dict[str, FileFeed]:
+    """The built-in file feeds and every declarative feed of connectors/feeds/*.yaml, by channel."""
+    from connectors import declarative
+
+    feeds = _built_in_feeds()
+    feeds += [FileFeed(s.channel, s.landing_dir, s.file_glob, s.day_of) for s in declarative.all_specs()]
+    return {f.channel: f for f in feeds}
+
+
+def landed_files(landing: Path, feed: FileFeed) -> list[LandedFile]:
+    root = landing / feed.folder
     if not root.is_dir():
         return []
     files = []
-    for path in sorted(root.rglob("*")):
+    for path in sorted(root.glob(feed.glob)):
         if not path.is_file() or path.name.startswith("."):
             continue
         stat = path.stat()
         files.append(
             LandedFile(
-                channel=channel,
+                channel=feed.channel,
                 path=path,
                 relative=path.relative_to(landing).as_posix(),
-                day=file_day(channel, path.name),
+                day=feed.day_of(path.name),
                 mtime_ns=stat.st_mtime_ns,
                 size=stat.st_size,
             )
@@ -66,6 +75,7 @@ def landed_files(landing: Path, channel: str) -> list[LandedFile]:
     return files
 
 
-def landed_days(landing: Path, channels: tuple[str, ...] = FILE_FEEDS) -> list[date]:
-    """The sorted distinct days of every dated file of the given feeds."""
-    return sorted({f.day for ch in channels for f in landed_files(landing, ch) if f.day is not None})
+def landed_days(landing: Path, feeds: list[FileFeed] | None = None) -> list[date]:
+    """The sorted distinct days of every dated file of the given feeds (default: all file feeds)."""
+    feeds = list(file_feeds().values()) if feeds is None else feeds
+    return sorted({f.day for feed in feeds for f in landed_files(landing, feed) if f.day is not None})

@@ -10,8 +10,7 @@ FIRST_DAY = os.environ.get("GONGZHI_FIRST_DAY", "2024-01-01")
 # Partition days are calendar days in China Standard Time, like every time in the feeds.
 TIMEZONE = "Asia/Shanghai"
 
-# File feeds delivered into landing/<channel>/ and loaded per day (12345 is polled over HTTP instead).
-FILE_FEEDS = ("110", "petition", "hotline")
+# The feed polled over HTTP; the file feeds are the connectors' (pipelines/landing.py file_feeds()).
 API_FEED = "12345"
 
 # Run tag that the run queue (dagster.yaml) limits to one run at a time, and the op pool of every warehouse writer.
@@ -26,6 +25,7 @@ FEED_MAX_LAG = {
     "hotline": timedelta(days=2),
     "petition": timedelta(days=8),
 }
+FEED_MAX_LAG_DEFAULT = timedelta(days=2)  # declarative feeds
 
 # A day's merge rate (share of intakes merged into an existing case) is judged against the median of the
 # previous MERGE_RATE_WINDOW days, +- MERGE_RATE_TOLERANCE; days with fewer intakes are not judged.
