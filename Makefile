@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export GONGZHI_HOME ?= $(CURDIR)/data
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test setup bench clean ui
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -16,10 +16,24 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-setup: $(VENV)/.synced
+# The dbt manifest Dagster builds its dbt assets from, prepared here rather than on every import
+# (pipelines/dbt.py re-parses only when it is missing or older than the project).
+DBT_MANIFEST := dbt/target/dagster/manifest.json
+DBT_SOURCES := dbt/dbt_project.yml dbt/profiles.yml $(shell find dbt/models dbt/seeds dbt/macros dbt/tests dbt/snapshots -type f 2>/dev/null)
+
+$(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt && ../$(VENV)/bin/dbt parse --project-dir . --profiles-dir . --target-path target/dagster --quiet
+
+setup: $(VENV)/.synced $(DBT_MANIFEST)
 
 demo: setup
 	$(VENV)/bin/gongzhi demo
+
+# The Dagster UI on http://127.0.0.1:3000 with the instance (runs, logs, schedules) in $(GONGZHI_HOME)/dagster.
+ui: setup
+	mkdir -p $(GONGZHI_HOME)/dagster
+	ln -sfn $(CURDIR)/dagster.yaml $(GONGZHI_HOME)/dagster/dagster.yaml
+	DAGSTER_HOME=$(GONGZHI_HOME)/dagster $(VENV)/bin/dagster dev -m pipelines.definitions
 
 test: setup
 	$(VENV)/bin/python -m pytest

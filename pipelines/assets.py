@@ -277,8 +277,12 @@ def exports_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
 
         settings = gongzhi.settings()
         started = time.monotonic()
-        manifest = export_marts(settings.warehouse, settings.exports)
+        manifest = export_marts(settings.warehouse, settings.exports, run_id=context.run_id)
         metadata = report_metadata(manifest)
+        metadata["tables"] = dg.MetadataValue.json(
+            [{k: v for k, v in dataclasses.asdict(t).items() if not isinstance(v, (list, dict))}
+             for t in manifest.tables]
+        )
         metadata["path"] = dg.MetadataValue.path(str(settings.exports))
         metadata["seconds"] = round(time.monotonic() - started, 3)
         return dg.MaterializeResult(metadata=metadata)

@@ -130,7 +130,7 @@ def print_outcome(outcome: RunOutcome) -> None:
 
 _SHOWN_METADATA = {
     "rows_in", "rows_loaded", "rows_quarantined", "days", "seconds", "dagster/row_count", "intakes_matched",
-    "new_cases", "merged_into_existing", "repeats", "review_pairs", "tables", "files", "rows",
+    "new_cases", "merged_into_existing", "repeats", "review_pairs", "table_count", "total_rows",
 }
 
 
