@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ RETRY_AFTER_CAP_SECONDS = 600.0  # never sleep longer than this on a server's Re
 
 _CST = timezone(timedelta(hours=8))
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
 
 # lc actions (流转记录 dz) -> the domain's event vocabulary (connectors.schema.EVENT_TYPES).
 LC_ACTIONS = {
@@ -103,7 +105,10 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"not a time: {type(value).__name__}")
-    return datetime.strptime(value.strip(), _TIME_FORMAT)
+    text = value.strip()
+    if not _TIME_SHAPE.match(text):
+        raise ValueError(f"not a time in the form {_TIME_FORMAT}")
+    return datetime.fromisoformat(text)  # the shape is checked; this C parser is ~20x faster than strptime
 
 
 def _cursor_value(value: datetime | str | None) -> datetime | None:
@@ -309,13 +314,15 @@ def fetch_work_orders(
             data = request(after, page_no)
             records = data["records"]
             fresh = []
+            last = None
             for record in records:
+                when = _record_time(record)
+                if when is not None and (last is None or when > last):
+                    last = when
                 key = _version_key(record)
                 if key not in yielded:
-                    yielded[key] = _record_time(record)
+                    yielded[key] = when
                     fresh.append(record)
-            times = [t for t in map(_record_time, records) if t is not None]
-            last = max(times) if times else None
             full_page = len(records) >= page_size
             if not full_page:
                 cursor = max(after, last) if (after and last) else (last or after)
