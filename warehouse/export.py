@@ -148,7 +148,7 @@ def verify_manifest(exports: Path) -> list[str]:
                 continue
             if _sha256(path) != part["sha256"]:
                 problems.append(f"{part['path']}: checksum differs from the manifest")
-            if path.suffix == ".parquet" and pq.ParquetFile(path).metadata.num_rows != part["rows"]:
+            elif path.suffix == ".parquet" and pq.ParquetFile(path).metadata.num_rows != part["rows"]:
                 problems.append(f"{part['path']}: row count differs from the manifest")
     return problems
 
