@@ -120,8 +120,8 @@ def _fmt(t: datetime | None) -> str | None:
     return None if t is None else t.isoformat(" ", "seconds")
 
 
-def _dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
+_dumps = _ENCODER.encode
 
 
 def _weighted(rnd: random.Random, weights: dict[str, float]) -> str:

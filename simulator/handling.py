@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import random
-from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -177,13 +176,18 @@ class Facts:
     answered_directly: bool = False
     status: str = ""
 
+    def clone(self) -> "Facts":
+        twin = Facts.__new__(Facts)
+        twin.__dict__.update(self.__dict__)
+        return twin
+
 
 def facts_12345(events: list[Event], demand: str, urgency: str) -> list[Facts]:
     """The work order's fields after each event: element k is the version delivered after events[:k+1]."""
     f = Facts()
     out = []
     for t, action, unit, note in events:
-        f = copy(f)
+        f = f.clone()
         if action in ("派单", "改派"):
             if f.dispatched_at is None:
                 f.dispatched_at = t
