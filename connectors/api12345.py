@@ -25,6 +25,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -75,6 +76,27 @@ KNOWN_FIELDS = frozenset(
     "bjsj gdzt hfmyd cbcs cbbz glgdbh gxsj lc".split()
 )
 _INTAKE_FIELDS = tuple(INTAKE_SCHEMA.names)
+
+# Each work order is delivered once per change with mostly the same text and point: remember the last results.
+_CACHE_SIZE = 1 << 16
+_mask_cached = lru_cache(maxsize=_CACHE_SIZE)(mask_text)
+_gcj02_to_wgs84_cached = lru_cache(maxsize=_CACHE_SIZE)(gcj02_to_wgs84)
+_HASHABLE_COORD = (int, float, str, type(None))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _caller_key_cached(pii: PiiHasher, raw: str | int) -> str | None:
+    return pii.caller_key(raw)
+
+
+def _mask(text: str | None) -> str | None:
+    return None if text is None else _mask_cached(text)
+
+
+def _wgs84(lon: Any, lat: Any) -> tuple[float | None, float | None]:
+    if isinstance(lon, _HASHABLE_COORD) and isinstance(lat, _HASHABLE_COORD):
+        return _gcj02_to_wgs84_cached(lon, lat)
+    return gcj02_to_wgs84(lon, lat)
 
 
 # -- errors -------------------------------------------------------------------------------------------------------
@@ -436,7 +458,7 @@ def map_work_order(record: dict, pii: PiiHasher, *, delivery: str, position: int
     area_code, street_code, community_code = _codes(xzqh)
     if xzqh and area_code is None:
         unmapped["xzqh"] = xzqh
-    lon, lat = gcj02_to_wgs84(record.get("zbx"), record.get("zby"))
+    lon, lat = _wgs84(record.get("zbx"), record.get("zby"))
     categories = [c for c in (_text_field(record, f) for f in ("fl1", "fl2", "fl3")) if c]
     urge_count = _count(record.get("cbcs"))
     if record.get("cbcs") not in (None, "") and urge_count is None:
@@ -444,10 +466,8 @@ def map_work_order(record: dict, pii: PiiHasher, *, delivery: str, position: int
     reopened = _flag(record.get("cbbz"))
     if record.get("cbbz") not in (None, "") and reopened is None:
         unmapped["cbbz"] = record.get("cbbz")
-    try:
-        caller_key = pii.caller_key(record.get("ldhm") if isinstance(record.get("ldhm"), (str, int)) else None)
-    except TypeError:
-        caller_key = None
+    ldhm = record.get("ldhm")
+    caller_key = _caller_key_cached(pii, ldhm) if isinstance(ldhm, (str, int)) else None
 
     row = dict.fromkeys(_INTAKE_FIELDS)
     row.update(
@@ -457,9 +477,9 @@ def map_work_order(record: dict, pii: PiiHasher, *, delivery: str, position: int
         received_at=received_at,
         caller_key=caller_key,
         demand_type=vocabulary("sqlx", DEMAND_TYPES),
-        title=mask_text(_text_field(record, "sqbt")),
-        content=mask_text(_text_field(record, "sqnr")),
-        address=mask_text(_text_field(record, "sfdz")),
+        title=_mask(_text_field(record, "sqbt")),
+        content=_mask(_text_field(record, "sqnr")),
+        address=_mask(_text_field(record, "sfdz")),
         area_code=area_code,
         street_code=street_code,
         community_code=community_code,
@@ -529,7 +549,7 @@ def _map_events(lc: Any, gdbh: str, position: int, unmapped: dict[str, Any]) -> 
             "event_at": at,
             "event_type": event_type,
             "unit": unit,
-            "note": mask_text(note),
+            "note": _mask(note),
             "position": position,
         })
     return events
