@@ -118,3 +118,28 @@ def test_new_files_are_picked_up_and_bad_lines_counted(tmp_path):
 def test_cli_refuses_missing_landing(tmp_path, capsys):
     assert serve_main(["--landing", str(tmp_path / "nope"), "--port", "0"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_serves_with_the_token_from_the_environment(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    landing = tmp_path / "12345"
+    write_sample_landing(landing, SAMPLE)
+    env = {**os.environ, "GONGZHI_12345_TOKEN": "env-secret-7"}
+    proc = subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "serve-12345", "--landing", str(landing),
+                             "--port", "0", "--fault-every", "503=2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        out = [proc.stdout.readline(), proc.stdout.readline()]
+        assert "3 work-order versions" in out[0]
+        url = out[1].split(" at ")[1].strip()
+        auth = {"Authorization": "Bearer env-secret-7"}
+        assert httpx.get(url, headers=auth, timeout=10).json()["data"]["total"] == 3
+        assert httpx.get(url, headers=auth, timeout=10).status_code == 503  # every 2nd request
+        assert httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).status_code == 401
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "env-secret-7" not in "".join(out) + err
