@@ -5,6 +5,9 @@ Rules (a pair needs one; at least one side must be an intake matched in this run
 * ``caller``   same caller key, within the longer of the two time windows
 * ``spatial``  neighbouring grid cells (~100-400 m), within a day, or within the window when the topics agree
 * ``place``    same place key (crossing, estate, road + number), within a day, or the window when topics agree
+* ``estate``   same estate (from the address, or named in the text), as for place
+* ``road``     a shared road and the same topic, within the window
+* ``area``     same street and topic, within a day
 * ``text``     for intakes without any usable place: same topic, same area or no area, within a day
 
 The joins run in DuckDB (in memory), which keeps 1 M intakes within seconds.
@@ -22,6 +25,11 @@ SHORT_WINDOW_S = DAY  # any two reports of one place a day apart are candidates,
 RULES = ("caller", "spatial", "place", "text")
 
 
+def _road_table(records: Records) -> pa.Table:
+    index = [k for k, roads in enumerate(records.roads) for _ in roads]
+    return pa.table({"i": np.asarray(index, dtype=np.int64), "road": [r for roads in records.roads for r in roads]})
+
+
 def _key_table(records: Records, is_new: np.ndarray) -> pa.Table:
     no_place = ~records.has_point & np.array([not k for k in records.place_key], dtype=bool)
     return pa.table(
@@ -34,7 +42,8 @@ def _key_table(records: Records, is_new: np.ndarray) -> pa.Table:
             "cy": records.cell_y,
             "has_point": records.has_point,
             "place": records.place_key,
-            "topic": records.topic,
+            "estate": records.estate,
+            "topic": records.block_topic,
             "area": records.area,
             "no_place": no_place,
             "is_new": np.asarray(is_new, dtype=bool),
@@ -66,6 +75,24 @@ by_place AS (
    AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
   WHERE a.place <> ''
 ),
+by_estate AS (
+  SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
+    ON a.estate = b.estate AND a.i < b.i AND (a.is_new OR b.is_new)
+   AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
+  WHERE a.estate <> ''
+),
+by_road AS (
+  SELECT a.i AS i, b.i AS j
+  FROM road ra JOIN road rb ON ra.road = rb.road AND ra.i < rb.i
+  JOIN rec a ON a.i = ra.i JOIN rec b ON b.i = rb.i
+  WHERE (a.is_new OR b.is_new) AND a.topic = b.topic AND abs(a.t - b.t) <= greatest(a.w, b.w)
+),
+by_area AS (
+  SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
+    ON a.topic = b.topic AND a.area = b.area AND a.i < b.i AND (a.is_new OR b.is_new)
+   AND abs(a.t - b.t) <= {short}
+  WHERE a.area <> '' AND a.topic <> ''
+),
 by_text AS (
   SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
     ON a.topic = b.topic AND a.i <> b.i AND (a.is_new OR b.is_new)
@@ -75,7 +102,8 @@ by_text AS (
 )
 SELECT DISTINCT least(i, j) AS i, greatest(i, j) AS j FROM (
   SELECT * FROM by_caller UNION ALL SELECT * FROM by_cell UNION ALL SELECT * FROM by_place
-  UNION ALL SELECT * FROM by_text
+  UNION ALL SELECT * FROM by_text UNION ALL SELECT * FROM by_road UNION ALL SELECT * FROM by_area
+  UNION ALL SELECT * FROM by_estate
 )
 ORDER BY i, j
 """
@@ -90,6 +118,7 @@ def candidate_pairs(records: Records, is_new: np.ndarray, threads: int = 2) -> t
     try:
         con.execute(f"SET threads = {int(threads)}")
         con.register("rec", _key_table(records, is_new))
+        con.register("road", _road_table(records))
         result = con.sql(_PAIR_SQL.format(short=SHORT_WINDOW_S)).to_arrow_table()
     finally:
         con.close()

@@ -18,9 +18,10 @@ from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
 from dedupe.records import Records
 
 # Thresholds on the match probability, one place for all of them.
-AUTO_MATCH = 0.9  # join a case automatically at or above this
-REVIEW_LOW = 0.3  # from here up to AUTO_MATCH a pair between two cases goes to review
+AUTO_MATCH = 0.998  # join a case automatically at or above this (tuned on seed 20240301 only)
+REVIEW_LOW = 0.95  # from here up to AUTO_MATCH a pair left in two cases goes to review
 CLEAR_DISAGREEMENT = 0.05  # a compared member this unlikely forbids a join (the anti-chaining rule)
+MIN_MEAN_PROBABILITY = 0.6  # mean match probability against all the case's members
 AUTO_MERGE = 0.995  # one intake matching two open cases this well merges them
 MAX_DISTANCE_TO_FIRST_M = 1500.0  # a case does not wander: new members stay near its first intake
 
@@ -126,19 +127,28 @@ def assign(
         lo, hi = int(offsets[x]), int(offsets[x + 1])
         best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
         worst: dict[int, float] = {}
+        total: dict[int, float] = {}
         for nb, p in zip(neighbours[lo:hi], probs[lo:hi]):
             if case[nb] < 0:
                 continue
             c = result.resolve(int(case[nb]))
+            if REVIEW_LOW <= p < AUTO_MATCH:
+                result.review.append((x, nb, p))  # kept only if the two end in different cases
             if p > best.get(c, (-1.0, -1))[0]:
                 best[c] = (p, nb)
             worst[c] = min(worst.get(c, 1.0), p)
+            total[c] = total.get(c, 0.0) + p
         options = []
         for c, (p, member) in best.items():
             state = cases[c]
             if p < AUTO_MATCH:
                 continue
-            if worst[c] < CLEAR_DISAGREEMENT or not _compatible(records, x, state):
+            # average linkage over ALL members (a member never compared counts as 0): a chain's far end fails it
+            if (
+                worst[c] < CLEAR_DISAGREEMENT
+                or total[c] / len(state.members) < MIN_MEAN_PROBABILITY
+                or not _compatible(records, x, state)
+            ):
                 result.review.append((x, member, p))
                 continue
             is_open = not state.closed_before(records, records.t[x])

@@ -27,6 +27,15 @@ _BOILERPLATE_CLOSINGS = (
     "请有关部门尽快处理", "请有关部门处理", "请相关部门处理", "请尽快处理", "要求尽快处理", "要求处理", "请求处理",
     "望尽快解决", "请尽快解决", "希望尽快解决", "要求解决", "请予处理", "请核实处理", "望处理", "谢谢",
 )
+# Phrases clerks add anywhere in a report, saying nothing about the problem itself.
+_FILLER_PHRASES = (
+    "已多次反映未解决", "多次反映无果", "多次反映未解决", "已多次反映", "请求领导督办", "存在安全隐患", "严重影响生活",
+    "严重影响居民生活", "希望有关部门尽快解决", "希望相关部门尽快解决", "请相关部门核实处理", "请相关部门尽快处理",
+    "希望有关部门处理", "来电人反应", "来电人反映", "来电人称", "市民来电咨询", "市民来电反映", "群众报警称", "报警人称",
+    "报警人反映", "消费者反映", "信访人反映", "信访人称", "来信反映", "转来", "市民反映", "群众反映", "来电反映", "谢谢",
+    "请尽快处理", "要求处理", "请核实处理",
+)
+_FILLER_RE = re.compile("|".join(sorted(_FILLER_PHRASES, key=len, reverse=True)))
 _OPENING_RE = re.compile("^(?:" + "|".join(sorted(_BOILERPLATE_OPENINGS, key=len, reverse=True)) + ")[:：,，]?")
 _CLOSING_RE = re.compile("(?:" + "|".join(sorted(_BOILERPLATE_CLOSINGS, key=len, reverse=True)) + ")[。.!！]?")
 # Administrative prefixes that every address in the district may or may not carry: noise for matching.
@@ -83,7 +92,8 @@ def clean_text(text: str | None) -> str:
     text = simplify(text)
     text = _OPENING_RE.sub("", text)
     text = _CLOSING_RE.sub("", text)
-    return text.translate(_translation()).lower()
+    text = text.translate(_translation()).lower()
+    return _FILLER_RE.sub("", text)
 
 
 def char_bigrams(text: str) -> set[str]:
@@ -169,6 +179,47 @@ def parse_address(address: str | None) -> AddressKeys:
     if m := _OFFSET_RE.search(text_wo_street):
         offset = m.group(1) + m.group(2)
     return AddressKeys(street, community, estate, building, road, crossing, number, offset)
+
+
+_PLACE_WORD_RE = re.compile(
+    r"[\u4e00-\u9fa5]{2,6}?(?:街道|社区|小区)|[\u4e00-\u9fa5]{1,6}?(?:大道|路)(?:与|和)?|\d+(?:号楼|号|栋|幢|单元|米|楼|室)?"
+    r"|[东南西北]侧|交叉口|交口|路口|交汇处|附近|对面|门口|[东南西北]门|合肥市|包河区"
+)
+
+
+def problem_text(cleaned: str, place_names: tuple[str, ...] = ()) -> str:
+    """The cleaned text without the words that say where: what remains says what the problem is.
+
+    Two reports of one problem name the place differently (a road number, a crossing, the estate); two problems
+    at one place share those words. Comparing the rest separates them better.
+    """
+    for name in (*place_names, "合肥市", "包河区"):
+        if name:
+            cleaned = cleaned.replace(name, "")
+    return _PLACE_WORD_RE.sub("", cleaned)
+
+
+class Gazetteer:
+    """Named places (estates) seen in the addresses of a batch, found again inside free text.
+
+    Reports often name the 小区 only in their content while the address field gives a road; a lookup keyed by the
+    first two characters keeps it linear in the text length.
+    """
+
+    def __init__(self, names):
+        self._by_prefix: dict[str, list[str]] = {}
+        for name in sorted({n for n in names if len(n) >= 3}, key=len, reverse=True):
+            self._by_prefix.setdefault(name[:2], []).append(name)
+
+    def find(self, text: str) -> str:
+        by_prefix = self._by_prefix
+        for k in range(len(text) - 2):
+            names = by_prefix.get(text[k : k + 2])
+            if names:
+                for name in names:
+                    if text.startswith(name, k):
+                        return name
+        return ""
 
 
 # --- coordinates -------------------------------------------------------------------------------------------

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dedupe import normalize, topics
+from dedupe import categories, normalize, topics
 
 # Columns of core.intake the matcher reads.
 MATCH_COLUMNS = (
     "channel", "source_id", "received_at", "caller_key", "title", "content", "address", "street_code",
-    "community_code", "lon", "lat", "source_category", "dispatched_at", "closed_at",
+    "community_code", "area_code", "lon", "lat", "source_category", "dispatched_at", "closed_at",
 )
 # Blocking grid: two points within ~100 m fall in the same or a neighbouring cell.
 CELL_M = 200.0
@@ -41,8 +42,14 @@ class Records:
     has_point: np.ndarray
     place_key: list[str]
     road: list[str]
-    area: list[str]  # community code, else street code, else parsed community/street name, else ''
-    bigrams: list[str] = field(default_factory=list)  # space-joined character bigrams of text
+    area: list[str]  # 9-digit street code from the codes or the parsed street/community name, else ''
+    problem: list[str] = field(default_factory=list)  # text without place words: what the problem is
+    bigrams: list[str] = field(default_factory=list)  # space-joined character bigrams of problem
+    estate: list[str] = field(default_factory=list)
+    roads: list[tuple[str, ...]] = field(default_factory=list)  # every road the address names
+    cat_l2: list[frozenset] = field(default_factory=list)  # unified l2 codes of the feed's category (may be empty)
+    cat_l1: list[frozenset] = field(default_factory=list)
+    block_topic: list[str] = field(default_factory=list)  # l1 code when known, else the keyword topic
 
     def __len__(self) -> int:
         return len(self.source_id)
@@ -62,6 +69,38 @@ def _seconds(column: pa.ChunkedArray) -> np.ndarray:
 @lru_cache(maxsize=200_000)
 def _address(address: str | None) -> normalize.AddressKeys:
     return normalize.parse_address(address)
+
+
+DIVISIONS = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "divisions.csv"
+
+
+@lru_cache(maxsize=1)
+def _street_code_of_name() -> dict[str, str]:
+    """Street and community names (without 街道/镇/社区/居委会) -> 9-digit street code, from the divisions seed."""
+    if not DIVISIONS.exists():
+        return {}
+    import csv
+
+    names: dict[str, str] = {}
+    with DIVISIONS.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            code, name, level = row["code"], row["name"], row["level"]
+            if not code.startswith("340111") or level not in ("street", "community"):
+                continue
+            for suffix in ("社区居委会", "居委会", "村委会", "街道办事处", "街道", "社区", "镇", "村"):
+                if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                    name = name[: -len(suffix)]
+                    break
+            names.setdefault(name, code[:9])
+    return names
+
+
+def _area(street_code, community_code, area_code, keys: normalize.AddressKeys) -> str:
+    for code in (street_code, community_code, area_code):
+        if code and len(code) >= 9 and code.isdigit():
+            return code[:9]
+    lookup = _street_code_of_name()
+    return lookup.get(keys.street) or lookup.get(keys.community) or ""
 
 
 def _strings(table: pa.Table, name: str) -> list[str]:
@@ -92,27 +131,43 @@ def prepare(intakes: pa.Table) -> Records:
 
     titles = table.column("title").to_pylist()
     contents = table.column("content").to_pylist()
-    categories = table.column("source_category").to_pylist()
+    labels = table.column("source_category").to_pylist()
     addresses = table.column("address").to_pylist()
     street_codes = table.column("street_code").to_pylist()
     community_codes = table.column("community_code").to_pylist()
-    text, topic, window, place_key, road, area, bigrams = [], [], [], [], [], [], []
+    area_codes = table.column("area_code").to_pylist()
+    channels = table.column("channel").to_pylist()
+    text, topic, window, place_key, road, area, problem, bigrams = [], [], [], [], [], [], [], []
+    estate, roads, cat_l2, cat_l1, block_topic = [], [], [], [], []
+    parsed = [_address(a) for a in addresses]
+    # estates named only in the text: looked up among the estates the batch's addresses name
+    gazetteer = normalize.Gazetteer(keys.estate for keys in parsed if keys.estate)
     for i in range(n):
         title = normalize.clean_text(titles[i])
         content = normalize.clean_text(contents[i])
         # the title is often a prefix of the content: do not count it twice
         full = content if title and title in content else (title + content)
         text.append(full)
-        bigrams.append(" ".join(sorted({full[k : k + 2] for k in range(len(full) - 1)})))
-        kind = topics.topic_of(normalize.simplify(categories[i]), title, content)
+        keys = parsed[i]
+        named_estate = keys.estate or gazetteer.find(full)
+        estate.append(named_estate)
+        what = normalize.problem_text(full, (named_estate, keys.road, *keys.crossing.split("|")))
+        problem.append(what)
+        bigrams.append(" ".join(sorted({what[k : k + 2] for k in range(len(what) - 1)})))
+        label = normalize.simplify(labels[i])
+        kind = topics.topic_of(label, title, content)
         topic.append(kind)
         window.append(topics.family_of(kind).window_s)
-        keys = _address(addresses[i])
         place_key.append(keys.place_key)
         road.append(keys.road)
-        area.append(community_codes[i] or street_codes[i] or keys.community or keys.street or "")
+        roads.append(tuple(keys.crossing.split("|")) if keys.crossing else ((keys.road,) if keys.road else ()))
+        area.append(_area(street_codes[i], community_codes[i], area_codes[i], keys))
+        l2, l1 = categories.codes(channels[i], label)
+        cat_l2.append(l2)
+        cat_l1.append(l1)
+        block_topic.append(min(l1) if len(l1) == 1 else kind)
     return Records(
-        channel=table.column("channel").to_pylist(),
+        channel=channels,
         source_id=table.column("source_id").to_pylist(),
         t=t,
         dispatched=dispatched,
@@ -129,5 +184,11 @@ def prepare(intakes: pa.Table) -> Records:
         place_key=place_key,
         road=road,
         area=area,
+        problem=problem,
         bigrams=bigrams,
+        estate=estate,
+        roads=roads,
+        cat_l2=cat_l2,
+        cat_l1=cat_l1,
+        block_topic=block_topic,
     )

@@ -143,9 +143,9 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
     pairs_i, pairs_j, forced = _add_decision_pairs(pairs_i, pairs_j, decisions, index_of)
     report.candidates = int(len(pairs_i))
     levels = scoring.comparison_levels(records, pairs_i, pairs_j, workers=threads)
-    model = scoring.fit(levels, scoring.estimate_u(records, workers=threads))
+    model = scoring.fit(levels, estimate_m=False)
     report.model = model.as_dict()
-    prob = model.match_probability(levels)
+    prob = model.match_probability(levels, prior=scoring.REFERENCE_PRIOR)
     for position, value in forced.items():
         prob[position] = value
 

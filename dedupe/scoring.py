@@ -18,7 +18,7 @@ from dedupe.records import Records
 from dedupe.topics import DAY, HOUR
 
 # comparison -> number of levels (level -1 = missing is extra and carries no weight)
-COMPARISONS = {"text": 5, "place": 4, "time": 4, "topic": 2, "caller": 2}
+COMPARISONS = {"text": 5, "place": 4, "time": 4, "topic": 2, "category": 3, "caller": 2}
 TEXT_CUTS = (30.0, 45.0, 60.0, 75.0)  # similarity 0-100 -> levels 0..4
 DIST_CUTS_M = (150.0, 400.0, 1500.0)  # metres -> place levels 3, 2, 1, else 0
 TIME_CUTS_S = (2 * HOUR, DAY)  # -> time levels 3, 2; within the window 1; beyond 0
@@ -27,31 +27,38 @@ EM_ITERATIONS = 40
 # Starting m per level (what a match usually looks like), also used as a weak Dirichlet prior so that a small
 # batch (a quiet day, a test) still gets sensible weights: worth PRIOR_PAIRS pseudo-pairs against the data.
 DEFAULT_M = {
-    "text": (0.02, 0.05, 0.13, 0.30, 0.50),
-    "place": (0.03, 0.07, 0.20, 0.70),
-    "time": (0.02, 0.18, 0.30, 0.50),
+    "text": (0.05, 0.20, 0.30, 0.20, 0.25),
+    "place": (0.03, 0.15, 0.25, 0.57),
+    "time": (0.01, 0.25, 0.30, 0.44),
     "topic": (0.15, 0.85),
-    "caller": (0.80, 0.20),
+    "category": (0.02, 0.18, 0.80),
+    "caller": (0.70, 0.30),
 }
-# Typical u per level among random pairs of a district's intakes; a prior worth PRIOR_PAIRS pairs, so it only
-# matters when a batch is too small to sample (tests, a first quiet hour).
+# Typical u per level among a district's CANDIDATE pairs (blocked on place, time, caller or topic, so place and time
+# agree more often than at random); a prior worth PRIOR_PAIRS pairs that matters only for small batches.
 DEFAULT_U = {
-    "text": (0.55, 0.30, 0.11, 0.035, 0.005),
-    "place": (0.90, 0.07, 0.025, 0.005),
-    "time": (0.85, 0.10, 0.04, 0.01),
-    "topic": (0.92, 0.08),
-    "caller": (0.999, 0.001),
+    "text": (0.60, 0.37, 0.02, 0.005, 0.005),
+    "place": (0.21, 0.41, 0.26, 0.12),
+    "time": (0.01, 0.40, 0.52, 0.07),
+    "topic": (0.80, 0.20),
+    "category": (0.16, 0.74, 0.10),
+    "caller": (0.998, 0.002),
 }
 DEFAULT_PRIOR = 0.1
+# Clustering thresholds are on match weight; they are expressed as probabilities at this fixed prior (the match
+# share EM found among the candidates of a simulated month, seed 20240301) so that a small incremental batch,
+# whose own fitted prior differs, is judged by the same evidence bar as a month.
+REFERENCE_PRIOR = 0.087
 PRIOR_PAIRS = 50.0
 
 
 def text_similarity(records: Records, i: np.ndarray, j: np.ndarray, workers: int = 1) -> np.ndarray:
-    """0-100: the better of whole-text ratio and the token-set score on character bigrams."""
+    """0-100: the better of whole-text ratio and the token-set score on character bigrams, both on the text
+    without its place words (what the problem is)."""
     if len(i) == 0:
         return np.zeros(0)
-    a_text = [records.text[k] for k in i]
-    b_text = [records.text[k] for k in j]
+    a_text = [records.problem[k] for k in i]
+    b_text = [records.problem[k] for k in j]
     ratio = cpdist(a_text, b_text, scorer=fuzz.ratio, workers=workers, dtype=np.float32)
     a_bi = [records.bigrams[k] for k in i]
     b_bi = [records.bigrams[k] for k in j]
@@ -83,21 +90,25 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
 
     dist = distance(records, i, j)
     same_place, place_known = _strings_equal(records.place_key, i, j)
-    same_road, _ = _strings_equal(records.road, i, j)
+    same_estate, _ = _strings_equal(records.estate, i, j)
     same_area, area_known = _strings_equal(records.area, i, j)
-    # without two points, address keys decide: same place key 3, same road in the same area 2, one of them 1,
-    # known but different 0, nothing to compare -1
+    roads_a = [records.roads[k] for k in i]
+    roads_b = [records.roads[k] for k in j]
+    shared_road = np.fromiter((bool(set(a) & set(b)) for a, b in zip(roads_a, roads_b)), dtype=bool, count=n)
+    roads_known = np.fromiter((bool(a) and bool(b) for a, b in zip(roads_a, roads_b)), dtype=bool, count=n)
+    # without two points, address keys decide: same place key or estate 3, a shared road in the same area 2,
+    # one of them 1, known but different 0, nothing to compare -1
     by_keys = np.where(
-        same_place, 3,
-        np.where(same_road & same_area, 2,
-                 np.where(same_road | same_area, 1, np.where(place_known | area_known, 0, -1))),
+        same_place | same_estate, 3,
+        np.where(shared_road & same_area, 2,
+                 np.where(shared_road | same_area, 1, np.where(place_known | area_known | roads_known, 0, -1))),
     )
     dist_level = np.where(
         dist <= DIST_CUTS_M[0], 3, np.where(dist <= DIST_CUTS_M[1], 2, np.where(dist <= DIST_CUTS_M[2], 1, 0))
     )
     has_dist = ~np.isnan(dist)
-    place = np.where(has_dist, np.where(same_place, np.maximum(dist_level, 2), dist_level), by_keys).astype(np.int8)
-    levels["place"] = place
+    place = np.where(has_dist, np.where(same_place | same_estate, np.maximum(dist_level, 2), dist_level), by_keys)
+    levels["place"] = place.astype(np.int8)
 
     gap = np.abs(records.t[j] - records.t[i])
     window = np.maximum(records.window_s[i], records.window_s[j])
@@ -107,6 +118,13 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
 
     same_topic, topic_known = _strings_equal(records.topic, i, j)
     levels["topic"] = np.where(topic_known, same_topic.astype(np.int8), -1).astype(np.int8)
+
+    category = np.full(n, -1, dtype=np.int8)
+    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist())):
+        l1a, l1b = records.cat_l1[a], records.cat_l1[b]
+        if l1a and l1b:
+            category[k] = 2 if records.cat_l2[a] & records.cat_l2[b] else (1 if l1a & l1b else 0)
+    levels["category"] = category
 
     same_caller, caller_known = _strings_equal(records.caller, i, j)
     levels["caller"] = np.where(caller_known, same_caller.astype(np.int8), -1).astype(np.int8)
@@ -125,9 +143,11 @@ class FellegiSunter:
     def weights(self) -> dict[str, np.ndarray]:
         return {name: np.log2(self.m[name] / self.u[name]) for name in COMPARISONS}
 
-    def match_probability(self, levels: dict[str, np.ndarray]) -> np.ndarray:
+    def match_probability(self, levels: dict[str, np.ndarray], prior: float | None = None) -> np.ndarray:
+        """Posterior match probability; at the fitted prior unless another prior is given."""
+        prior = self.prior if prior is None else prior
         n = len(next(iter(levels.values()))) if levels else 0
-        log_odds = np.full(n, np.log2(self.prior / (1 - self.prior)))
+        log_odds = np.full(n, np.log2(prior / (1 - prior)))
         for name, weight in self.weights().items():
             level = levels[name]
             known = level >= 0
@@ -174,12 +194,34 @@ def estimate_u(records: Records, workers: int = 1, sample: int = RANDOM_PAIRS, s
     }
 
 
-def fit(levels: dict[str, np.ndarray], u: dict[str, np.ndarray], iterations: int = EM_ITERATIONS) -> FellegiSunter:
-    """EM for m and the prior with u fixed, on unique comparison patterns (weighted by their counts)."""
+def seed_posterior(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """A deterministic first guess that starts EM in the right basin: pairs near in place and time whose texts or
+    categories clearly agree are probably matches. EM then re-estimates everything from the data."""
+    near = (levels["place"] >= 2) | (levels["place"] == -1)
+    agree = (levels["text"] >= 3) | ((levels["category"] == 2) & (levels["text"] >= 2)) | (
+        (levels["caller"] == 1) & (levels["text"] >= 2)
+    )
+    return np.where(near & (levels["time"] >= 1) & agree, 0.9, 0.02)
+
+
+def fit(levels: dict[str, np.ndarray], u: dict[str, np.ndarray] | None = None, iterations: int = EM_ITERATIONS,
+        estimate_u: bool = True, estimate_m: bool = True) -> FellegiSunter:
+    """EM on the candidate pairs' unique comparison patterns (weighted by their counts).
+
+    Candidate pairs were chosen because they share a place, a time or a caller, so random-pair u values would make
+    every candidate look like a match; u is therefore estimated by EM too (started from the level shares among the
+    candidates, which are nearly all non-matches), unless estimate_u is False. m starts from DEFAULT_M; both carry
+    a weak Dirichlet prior so that a small batch still gets sensible weights.
+    """
     names = list(COMPARISONS)
     n = len(next(iter(levels.values()))) if levels else 0
     default_m = {name: np.asarray(DEFAULT_M[name], dtype="float64") for name in names}
-    model = FellegiSunter(m=dict(default_m), u=dict(u), prior=DEFAULT_PRIOR)
+    default_u = {name: np.asarray(DEFAULT_U[name], dtype="float64") for name in names}
+    start_u = u if u is not None else {
+        name: _level_shares(levels[name], COMPARISONS[name], prior=default_u[name]) if n else default_u[name]
+        for name in names
+    }
+    model = FellegiSunter(m=dict(default_m), u=dict(start_u), prior=DEFAULT_PRIOR)
     if n == 0:
         return model
     patterns = np.stack([levels[name].astype(np.int16) for name in names], axis=1)
@@ -187,12 +229,21 @@ def fit(levels: dict[str, np.ndarray], u: dict[str, np.ndarray], iterations: int
     pattern_levels = {name: unique[:, k].astype(np.int8) for k, name in enumerate(names)}
     counts = counts.astype("float64")
     for iteration in range(iterations):
-        posterior = model.match_probability(pattern_levels)
+        posterior = seed_posterior(pattern_levels) if iteration == 0 else model.match_probability(pattern_levels)
         weight = posterior * counts
-        new_m = {name: _level_shares(pattern_levels[name], COMPARISONS[name], weight, default_m[name]) for name in names}
+        if estimate_m:
+            new_m = {name: _level_shares(pattern_levels[name], COMPARISONS[name], weight, default_m[name]) for name in names}
+        else:
+            new_m = model.m
+        if estimate_u:
+            non_weight = (1.0 - posterior) * counts
+            model.u = {
+                name: _level_shares(pattern_levels[name], COMPARISONS[name], non_weight, default_u[name]) for name in names
+            }
         matches = weight.sum() + PRIOR_PAIRS * DEFAULT_PRIOR
         new_prior = float(min(max(matches / (counts.sum() + PRIOR_PAIRS), 1e-4), 0.99))
         change = max(float(np.abs(new_m[k] - model.m[k]).max()) for k in names)
+        change = max(change, abs(new_prior - model.prior))
         model.m, model.prior, model.iterations = new_m, new_prior, iteration + 1
         if change < 1e-5:
             break

@@ -65,11 +65,11 @@ def scene() -> list[dict]:
     return [
         intake("A1", 0, "市民来电反映：徽州大道与南宁路交口东侧一处井盖缺失，存在安全隐患，请尽快处理。",
                address="包河区徽州大道与南宁路交口东50米", lon=lon, lat=lat, caller="c1", category="城乡建设/市政设施/井盖"),
-        intake("A2", 30, "来电人称南宁路和徽州大道路口井蓋沒了，晚上很危險，希望有关部门處理。",
+        intake("A2", 30, "来电人称南宁路和徽州大道路口一处井蓋缺失，晚上很危險，希望有关部门處理。",
                address="南宁路徽州大道路口", caller="c2", category="城乡建设/市政设施", dispatched=False),
-        intake("110-1", -10, "报警人称徽州大道南宁路口井盖丢失，有车辆险些掉入，要求处理。", channel="110",
+        intake("110-1", -10, "报警人称徽州大道南宁路口一处井盖缺失，有车辆险些掉入，要求处理。", channel="110",
                address="徽州大道与南宁路交口", lon=lon + 0.0003, lat=lat + 0.0002, caller="c3", category="市政设施损坏"),
-        intake("H1", 90, "徽州大道南宁路交口非机动车道井盖缺失", channel="hotline", address="徽州大道与南宁路交口",
+        intake("H1", 90, "徽州大道南宁路交口非机动车道一处井盖缺失，存在安全隐患", channel="hotline", address="徽州大道与南宁路交口",
                lon=lon - 0.0002, lat=lat, caller="c4", category="井盖缺失"),
         # another problem at the same crossing the same morning
         intake("B1", 60, "市民来电反映：徽州大道与南宁路交口的路灯晚上不亮，已经好几天了。",
@@ -77,7 +77,7 @@ def scene() -> list[dict]:
         # the first caller reports a different problem elsewhere
         intake("C1", 120, "市民来电反映：滨湖和园小区南门烧烤店每晚油烟很大，影响居民休息。",
                address="滨湖和园小区南门", lon=117.3120, lat=31.7380, caller="c1", category="生态环境/油烟污染"),
-        intake("C2", 24 * 60 + 200, "来电人称滨湖和园南门的烧烤店油烟扰民，晚上味道很大。",
+        intake("C2", 24 * 60 + 200, "来电人称滨湖和园南门烧烤店每晚油烟很大，影响休息。",
                address="滨湖和园南门", lon=117.3121, lat=31.7381, caller="c6", category="环境保护/油烟"),
         intake("D1", 300, "市民来电反映：包河大道某工地夜间施工噪音扰民。", address="包河大道88号",
                lon=117.3300, lat=31.8000, caller="c7", category="环境保护/噪声"),

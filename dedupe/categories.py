@@ -1,0 +1,39 @@
+"""The feeds' own categories mapped onto the unified taxonomy, when the dbt seed that holds it is present.
+
+`dbt/seeds/category_mapping.csv` (built by the dbt side) maps each (channel, source label) to a unified l2 code
+(l1 = its first two digits). Matching uses it only as a soft signal and works without it (keyword topics then
+carry the category comparison). A 12345 label missing its third level maps to every l2 code its prefix covers.
+"""
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+SEED = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "category_mapping.csv"
+FALLBACK_SUFFIX = "00"  # xx00 codes are a class's catch-all ('综合'): they say only the l1
+
+
+@lru_cache(maxsize=1)
+def _mapping() -> dict[tuple[str, str], str]:
+    if not SEED.exists():
+        return {}
+    with SEED.open(newline="", encoding="utf-8") as handle:
+        return {
+            (row["channel"], row["source_label"]): row["category_l2_code"]
+            for row in csv.DictReader(handle)
+            if row.get("channel") and row.get("source_label") and row.get("category_l2_code")
+        }
+
+
+@lru_cache(maxsize=4096)
+def codes(channel: str, label: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    """(specific l2 codes, l1 codes) of a feed label; empty sets when unknown."""
+    if not label:
+        return frozenset(), frozenset()
+    mapping = _mapping()
+    found = mapping.get((channel, label))
+    matches = [found] if found else [code for (ch, lab), code in mapping.items() if ch == channel and lab.startswith(label + "/")]
+    l2 = frozenset(code for code in matches if not code.endswith(FALLBACK_SUFFIX))
+    l1 = frozenset(code[:2] for code in matches)
+    return l2, l1
