@@ -114,8 +114,26 @@ def place_phrase(addr: str, estate: str, rnd: random.Random) -> str:
     return rnd.choice((addr, addr, estate if estate in addr else addr, addr.split("号")[0]))
 
 
+# Paraphrase by synonym: each report swaps some phrases for equivalents, so two reports of one problem rarely
+# share their wording even when they start from the same template.
+SYNONYMS = (("很大", ("特别大", "非常大", "太大了")), ("影响", ("严重影响", "干扰")), ("希望", ("请求", "恳请", "盼")),
+            ("尽快", ("赶紧", "抓紧", "早日")), ("处理", ("解决", "处置", "整治")), ("晚上", ("夜里", "夜间", "每天晚上")),
+            ("附近", ("旁边", "周边", "边上")), ("居民", ("住户", "老百姓", "业主")), ("一直", ("始终", "长期")),
+            ("很危险", ("太危险了", "存在隐患", "容易出事")), ("没人", ("无人", "没有人")), ("多次", ("好几次", "反复")))
+
+
+def paraphrase(rnd: random.Random, text: str) -> str:
+    for word, options in SYNONYMS:
+        if word in text and rnd.random() < 0.5:
+            text = text.replace(word, rnd.choice(options), 1)
+    return text
+
+
 def word_report(rnd: random.Random, channel: str, template: str, place: str, difficulty: float = 1.0) -> str:
-    text = template.replace("{p}", place)
+    text = paraphrase(rnd, template)
+    if "{p}" in text and rnd.random() < 0.25:  # the place said last instead of first
+        text = text.replace("{p}", "", 1).lstrip("，的") + f"，地点在{place}"
+    text = text.replace("{p}", place)
     text = rnd.choice(BOILERPLATE[channel]) + text
     if not text.endswith(("。", "！")):
         text += "，" if rnd.random() < 0.4 else "。"

@@ -261,12 +261,60 @@ def test_hard_negatives_exist(sim):
             assert twin["kind_code"] != i["kind_code"]
 
 
-def test_malformed_list_covers_every_channel_and_fault_kind(sim):
-    kinds = {(m["channel"], m["fault_kind"]) for m in sim["malformed"]}
-    assert {c for c, _ in kinds} == {"12345", "110", "hotline", "petition"}
-    assert {("12345", "bad_slsj"), ("hotline", "truncated_line")} <= kinds
+def test_malformed_list_covers_every_channel_and_fault_kind(tmp_path):
+    summary = simulate(SimulationConfig(days=16, per_day=100, fault_rate=0.3, seed=5), tmp_path / "l", tmp_path / "t")
+    malformed = pq.read_table(tmp_path / "t" / "malformed.parquet").to_pylist()
+    assert summary.malformed == len(malformed)
+    kinds = {(m["channel"], m["fault_kind"]) for m in malformed}
+    assert kinds == {("12345", "bad_slsj"), ("12345", "bad_pdsj"), ("110", "missing_columns"),
+                     ("110", "bad_datetime"), ("110", "wrong_trailer"), ("110", "missing_trailer"),
+                     ("hotline", "truncated_line"), ("hotline", "bad_datetime"), ("petition", "bad_date")}
+    for m in malformed:
+        if m["fault_kind"] in ("wrong_trailer", "missing_trailer"):
+            assert m["position"] == -1 and (tmp_path / "l" / "110" / m["delivery"].replace(".csv", "_v2.csv")).exists()
+        else:
+            assert m["position"] >= 1 and m["source_id"]
+
+
+def test_no_faults_at_fault_rate_zero(tmp_path):
+    summary = simulate(SimulationConfig(days=8, per_day=60, fault_rate=0.0, seed=5), tmp_path / "l", tmp_path / "t")
+    assert summary.malformed == 0 and summary.intakes > 300
 
 
 def test_bad_configuration_is_a_clear_error(tmp_path, capsys):
     assert simulate_main(["--days", "0", "--home", str(tmp_path)]) == 2
     assert "days" in capsys.readouterr().err
+
+
+def test_truth_handling_is_what_the_lead_hotline_ticket_says(sim):
+    latest: dict[str, dict] = {}
+    for f in sorted((sim["landing"] / "hotline").rglob("*.jsonl*")):
+        for line in _hotline_lines(f):
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            latest[f"{rec['hotline']}:{rec['ticket_id']}"] = rec  # per hotline, files and lines are in time order
+    checked = 0
+    for inc in sim["incidents"]:
+        if inc["lead_channel"] != "hotline":
+            continue
+        rec = latest[inc["lead_source_id"]]
+        assert (inc["closed_at"] is None) == (rec["closed_at"] is None)
+        score = rec["rating"]
+        expected = None if score is None else "满意" if score >= 4 else "基本满意" if score == 3 else "不满意"
+        assert inc["rating"] == expected
+        checked += 1
+    assert checked > 10
+
+
+def test_coordinate_systems_shift_by_the_published_offsets():
+    from simulator.geography import distance_m
+    from simulator.text import gcj02_to_bd09, wgs84_to, wgs84_to_gcj02
+
+    lon, lat = 117.33, 31.78
+    gx, gy = wgs84_to_gcj02(lon, lat)
+    assert 200 < distance_m(lon, lat, gx, gy) < 900  # GCJ-02 moves points a few hundred metres in Hefei
+    bx, by = gcj02_to_bd09(gx, gy)
+    assert abs(bx - gx - 0.0065) < 0.002 and abs(by - gy - 0.006) < 0.002
+    assert wgs84_to("wgs84", lon, lat) == (lon, lat) and wgs84_to("bd09", lon, lat) == (bx, by)
