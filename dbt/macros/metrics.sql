@@ -4,7 +4,8 @@
 -#}
 {% macro metric_counts() -%}
         count(*) filter (where fact = 'dispatched') as dispatched_cases,
-        count(*) filter (where fact = 'dispatched' and hit) as signed_on_time_cases,
+        count(*) filter (where fact = 'dispatched' and sign_applies) as sign_due_cases,
+        count(*) filter (where fact = 'dispatched' and sign_applies and hit) as signed_on_time_cases,
         count(*) filter (where fact = 'due') as due_cases,
         count(*) filter (where fact = 'due' and hit) as closed_on_time_cases,
         count(*) filter (where fact = 'dispatched' and closed) as dispatched_closed_cases,
@@ -18,7 +19,7 @@
 {%- endmacro %}
 
 {% macro metric_rates() -%}
-        {{ ratio('signed_on_time_cases', 'dispatched_cases') }} as sign_on_time_rate,
+        {{ ratio('signed_on_time_cases', 'sign_due_cases') }} as sign_on_time_rate,
         {{ ratio('closed_on_time_cases', 'due_cases') }} as closed_on_time_rate,
         {{ ratio('dispatched_closed_cases', 'dispatched_cases') }} as closure_rate,
         {{ ratio('satisfied_callbacks', 'rated_callbacks') }} as satisfaction_rate,

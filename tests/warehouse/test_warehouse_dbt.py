@@ -78,13 +78,15 @@ def test_unit_monthly_metrics(con):
     got = {(r["month"], r["unit"]): r for r in rows(con, "select * from marts.mart_unit_monthly")}
     assert set(got) == {(D(2024, 3, 1), CG), (D(2024, 3, 1), LG), (D(2024, 4, 1), CG)}  # no platform, no C7
     cg = got[(D(2024, 3, 1), CG)]
-    assert (cg["dispatched_cases"], cg["signed_on_time_cases"]) == (3, 2)  # C1, C4, C6; C4 never signed
+    # C1, C4, C6 dispatched; C6 is a hotline ticket (no sign-for step); C4 never signed
+    assert (cg["dispatched_cases"], cg["sign_due_cases"], cg["signed_on_time_cases"]) == (3, 2, 1)
     assert (cg["due_cases"], cg["closed_on_time_cases"]) == (3, 2)  # C4 past due and open counts as due
     assert (cg["rated_callbacks"], cg["satisfied_callbacks"]) == (2, 2)  # 满意 + 基本满意
     assert (cg["created_cases"], cg["repeat_cases"], cg["overdue_cases"]) == (3, 1, 1)
-    assert cg["composite_score"] == pytest.approx(0.3 * 2 / 3 + 0.35 * 2 / 3 + 0.35 * 1.0)
+    assert cg["composite_score"] == pytest.approx(0.3 * 1 / 2 + 0.35 * 2 / 3 + 0.35 * 1.0)
     lg = got[(D(2024, 3, 1), LG)]
     assert (lg["dispatched_cases"], lg["returned_cases"], lg["due_cases"], lg["closed_on_time_cases"]) == (2, 1, 1, 0)
+    assert (lg["sign_due_cases"], lg["signed_on_time_cases"]) == (1, 1)  # C3; C8 is a petition
     assert (lg["closed_cases"], lg["reopened_cases"], lg["reopen_rate"]) == (1, 1, 1.0)
     assert (lg["rated_callbacks"], lg["satisfied_callbacks"]) == (1, 1)  # the callback after the reopening
     assert cg["rank"] == 1 and lg["rank"] == 2

@@ -77,7 +77,8 @@ final as (
         end as status,
         case when lifecycle.closed_at is not null and lifecycle.deadline_at is not null
              then lifecycle.closed_at <= lifecycle.deadline_at end as closed_on_time,
-        case when lifecycle.dispatched_at is not null
+        -- null when the case has no sign-for step (not dispatched, or led through a channel without 签收)
+        case when lifecycle.sign_due_at is not null
              then coalesce(lifecycle.signed_at <= lifecycle.sign_due_at, false) end as signed_on_time,
         lifecycle.returned,
         lifecycle.urge_count,

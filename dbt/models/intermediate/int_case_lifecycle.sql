@@ -73,7 +73,13 @@ handling as (
         leads.channel,
         leads.source_id,
         coalesce(lead_events.last_dispatched_unit, leads.unit) as unit,
-        coalesce(lead_events.first_dispatched_at, leads.dispatched_at) as dispatched_at,
+        coalesce(
+            lead_events.first_dispatched_at,
+            leads.dispatched_at,
+            case when leads.unit is not null
+                  and leads.channel in ({{ "'" ~ var('assigned_on_receipt_channels') | join("', '") ~ "'" }})
+                 then leads.received_at end
+        ) as dispatched_at,
         coalesce(lead_events.first_signed_at, leads.signed_at) as signed_at,
         coalesce(lead_events.first_closed_at, leads.closed_at) as first_closed_at,
         coalesce(lead_events.last_closed_at, leads.closed_at) as last_closed_at,
@@ -119,6 +125,7 @@ with_deadline as (
                  then {{ deadline_from_limit('dispatched_at', 'limit_value', 'limit_unit') }} end
         ) as deadline_at,
         case when dispatched_at is not null
+              and channel in ({{ "'" ~ var('sign_for_channels') | join("', '") ~ "'" }})
              then {{ add_working_days('dispatched_at', var('sign_limit_working_days')) }} end as sign_due_at
 
     from handling

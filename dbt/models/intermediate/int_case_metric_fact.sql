@@ -1,7 +1,8 @@
 -- The counting facts behind every monthly metric, one row per (case, fact, month), so that the unit mart and
 -- the area mart count the same things. Only surviving cases count (merged duplicates never do), and a case's
 -- handling is its lead intake's. Month attribution per fact (domain.md):
---   dispatched  month of dispatch      -> 及时签收率, 办结率, 退单率 (denominator: cases dispatched in the month)
+--   dispatched  month of dispatch      -> 办结率, 退单率 (denominator: cases dispatched in the month), and
+--                                         及时签收率 (those with a sign-for step: sign_applies)
 --   due         month of the deadline  -> 按时办结率 (应办结: deadline in the month, and closed or past due)
 --   callback    month of the callback  -> 满意率 (callbacks with a rating)
 --   closed      month of first closure -> 重办率 (cases closed in the month)
@@ -33,7 +34,8 @@ dispatched as (
         case_id,
         {% if var('dispatch_denominator') == 'dispatched_in_month' %}date_trunc('month', dispatched_at){% else %}{{ exceptions.raise_compiler_error("unknown dispatch_denominator " ~ var('dispatch_denominator')) }}{% endif %} as month,
         'dispatched' as fact,
-        signed_on_time as hit,
+        coalesce(signed_on_time, false) as hit,
+        signed_on_time is not null as sign_applies,
         closed_at is not null as closed,
         returned
 
@@ -53,6 +55,7 @@ due as (
         {%- else -%}{{ exceptions.raise_compiler_error("unknown ontime_denominator " ~ var('ontime_denominator')) }}{%- endif %} as month,
         'due' as fact,
         coalesce(closed_on_time, false) as hit,
+        false as sign_applies,
         closed_at is not null as closed,
         false as returned
 
@@ -75,6 +78,7 @@ rated as (
         date_trunc('month', callbacks.callback_at) as month,
         'callback' as fact,
         callbacks.is_satisfied as hit,
+        false as sign_applies,
         false as closed,
         false as returned
 
@@ -90,6 +94,7 @@ closed as (
         {% if var('reopen_denominator') == 'first_closed_in_month' %}date_trunc('month', first_closed_at){% else %}{{ exceptions.raise_compiler_error("unknown reopen_denominator " ~ var('reopen_denominator')) }}{% endif %} as month,
         'closed' as fact,
         reopened as hit,
+        false as sign_applies,
         true as closed,
         false as returned
 
@@ -105,6 +110,7 @@ created as (
         date_trunc('month', first_received_at) as month,
         'created' as fact,
         is_repeat as hit,
+        false as sign_applies,
         false as closed,
         false as returned
 
@@ -115,10 +121,10 @@ created as (
 facts as (
 
     select * from dispatched
-    union all select * from due
-    union all select * from rated
-    union all select * from closed
-    union all select * from created
+    union all by name select * from due
+    union all by name select * from rated
+    union all by name select * from closed
+    union all by name select * from created
 
 )
 
@@ -131,6 +137,7 @@ select
     cases.community_code,
     cases.category_l2,
     facts.hit,
+    facts.sign_applies,
     facts.closed,
     facts.returned
 
