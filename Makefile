@@ -22,7 +22,7 @@ DBT_MANIFEST := dbt/target/dagster/manifest.json
 DBT_SOURCES := dbt/dbt_project.yml dbt/profiles.yml $(shell find dbt/models dbt/seeds dbt/macros dbt/tests dbt/snapshots -type f 2>/dev/null)
 
 $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
-	cd dbt && ../$(VENV)/bin/dbt parse --project-dir . --profiles-dir . --target-path target/dagster --quiet
+	$(VENV)/bin/python -c "from pipelines import dbt; dbt.parse_manifest(dbt.dbt_project())"
 
 setup: $(VENV)/.synced $(DBT_MANIFEST)
 

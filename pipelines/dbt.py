@@ -7,8 +7,10 @@ project that does not parse raises a clear error instead of a Dagster stack trac
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -58,20 +60,28 @@ def manifest_is_stale(manifest: Path) -> bool:
 
 
 def parse_manifest(project: DbtProject) -> Path:
-    """Run `dbt parse` into the project's target folder (what `make setup` does)."""
+    """Run `dbt parse` (what `make setup` does) into a private folder, then move the manifest into place
+    atomically: another process loading the definitions meanwhile never reads half a manifest."""
     env = dict(os.environ)
     env.setdefault("GONGZHI_HOME", str((REPO / "data").resolve()))
-    result = subprocess.run(
-        [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-         "--target-path", str(project.target_path), "--quiet"],
-        cwd=DBT_DIR, env=env, capture_output=True, text=True,
-    )
-    if result.returncode != 0 or not project.manifest_path.exists():
-        raise ManifestError(
-            f"`dbt parse` failed for {DBT_DIR} (exit {result.returncode}); fix the dbt project and run "
-            f"`make setup`.\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    manifest = Path(project.manifest_path)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="parse-", dir=manifest.parent.parent))
+    try:
+        result = subprocess.run(
+            [str(DBT_EXECUTABLE), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+             "--target-path", str(scratch), "--quiet"],
+            cwd=DBT_DIR, env=env, capture_output=True, text=True,
         )
-    return project.manifest_path
+        if result.returncode != 0 or not (scratch / "manifest.json").exists():
+            raise ManifestError(
+                f"`dbt parse` failed for {DBT_DIR} (exit {result.returncode}); fix the dbt project and run "
+                f"`make setup`.\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            )
+        os.replace(scratch / "manifest.json", manifest)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return manifest
 
 
 def ensure_manifest(project: DbtProject) -> Path:
