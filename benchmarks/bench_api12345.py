@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import tempfile
@@ -32,7 +33,9 @@ def main(argv: list[str]) -> int:
     from connectors.pii import PiiHasher
     from simulator.server12345 import start_server
 
-    result: dict = {"machine": platform.platform(), "page_size": args.page_size}
+    # The machine is shared: the load average says how much of it this run had.
+    result: dict = {"machine": platform.platform(), "cpus": os.cpu_count(), "page_size": args.page_size,
+                    "load_average_at_start": round(os.getloadavg()[0], 2)}
     landing = args.landing
     if landing is None:
         from simulator.cli import simulate_main
@@ -75,6 +78,7 @@ def main(argv: list[str]) -> int:
                       fetch_and_map_versions_per_second=round((mapped + quarantined) / total_seconds))
     finally:
         server.stop()
+    result["load_average_at_end"] = round(os.getloadavg()[0], 2)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
