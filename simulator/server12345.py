@@ -177,6 +177,13 @@ class VersionStore:
         return True
 
     def _index_file(self, path: Path, file_no: int, previous_key: int):
+        """Index one file: the fast columnar path when every line is a well-formed version, else line by line."""
+        fast = _index_file_columnar(path, file_no, previous_key)
+        if fast is not None:
+            return fast
+        return self._index_file_by_line(path, file_no, previous_key)
+
+    def _index_file_by_line(self, path: Path, file_no: int, previous_key: int):
         keys, gdbhs, offsets, lengths = [], [], [], []
         offset = 0
         with open(path, "rb") as f:
@@ -232,6 +239,57 @@ class VersionStore:
             for handle in handles.values():
                 handle.close()
         return out
+
+
+def _index_file_columnar(path: Path, file_no: int, previous_key: int):
+    """pyarrow parses the whole file in C; line offsets come from the newline positions. Returns None (use the
+    line-by-line path) when a line is not JSON, a key has an unexpected type, or the counts disagree."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pa_json
+
+    data = path.read_bytes()
+    if not data.strip():
+        return len(data), _empty_columns(), previous_key
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 0x0A)
+    if len(ends) == 0 or ends[-1] != len(data) - 1:
+        ends = np.append(ends, len(data))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    if data.find(b"\r") >= 0:  # CRLF lines: leave the CR out of the served body
+        has_cr = (lengths > 0) & (raw[np.maximum(ends - 1, 0)] == 0x0D)
+        lengths = lengths - has_cr
+    keep = lengths > 0
+    if np.any(raw[starts[keep]] != 0x7B):  # every line must open an object ({)
+        return None
+    schema = pa.schema([("gdbh", pa.string()), ("gxsj", pa.string()), ("slsj", pa.string())])
+    try:
+        table = pa_json.read_json(pa.py_buffer(data), parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    starts, lengths = starts[keep], lengths[keep]
+    if table.num_rows != len(starts):
+        return None
+    when = pc.strptime(table["gxsj"], format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    keys = when.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    missing = np.flatnonzero(np.isnan(keys))
+    if len(missing):  # other shapes parse_cst accepts (ISO with offsets...), else the line before
+        gxsj, slsj = table["gxsj"].to_pylist(), table["slsj"].to_pylist()
+        for i in missing:
+            parsed = parse_cst(gxsj[i]) or parse_cst(slsj[i])
+            keys[i] = _seconds(parsed) if parsed else (keys[i - 1] if i else previous_key)
+    keys = keys.astype(np.int64)
+    gdbh = np.asarray([g.encode("utf-8") if g else b"" for g in table["gdbh"].to_pylist()], dtype=np.bytes_)
+    columns = (keys, gdbh, np.full(len(keys), file_no, dtype=np.int32), starts.astype(np.int64),
+               lengths.astype(np.int32))
+    return len(data), columns, int(keys[-1]) if len(keys) else previous_key
+
+
+def _empty_columns():
+    return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bytes_), np.empty(0, dtype=np.int32),
+            np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32))
 
 
 # -- HTTP ---------------------------------------------------------------------------------------------------------

@@ -143,3 +143,26 @@ def test_cli_serves_with_the_token_from_the_environment(tmp_path):
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "env-secret-7" not in "".join(out) + err
+
+
+def test_columnar_index_equals_line_by_line(tmp_path, monkeypatch):
+    import numpy as np
+
+    import simulator.server12345 as server_module
+
+    versions = make_versions(30, seed=9)
+    versions[3]["gxsj"] = "20240305"  # odd shapes: placed by slsj, or by an ISO parse, or after the line before
+    versions[4]["gxsj"] = "2024-03-05T09:00:00+08:00"
+    versions[5]["gxsj"], versions[5]["slsj"] = "??", "??"
+    landing = tmp_path / "12345"
+    write_landing(landing, versions)
+    crlf = landing / "work_orders_20240301.jsonl"
+    no_gxsj = {**versions[1], "gxsj": None}
+    crlf.write_bytes(b"\n" + (json.dumps(no_gxsj, ensure_ascii=False) + "\r\n\r\n").encode())
+    fast = server_module.VersionStore(landing)
+    monkeypatch.setattr(server_module, "_index_file_columnar", lambda *args: None)
+    slow = server_module.VersionStore(landing)
+    for column in ("_keys", "_gdbh", "_file_no", "_offset", "_length"):
+        assert np.array_equal(getattr(fast, column), getattr(slow, column)), column
+    assert len(fast) == len(versions) + 1
+    assert [json.loads(b) for b in fast.read(0, len(fast))] == [json.loads(b) for b in slow.read(0, len(slow))]
