@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import socket
 import sys
 import threading
@@ -118,8 +117,6 @@ class Faults:
                 return kind
         return None
 
-
-NO_FAULTS = Faults()
 
 
 # -- the version store --------------------------------------------------------------------------------------------
@@ -272,7 +269,7 @@ def _index_file_columnar(path: Path, file_no: int, previous_key: int):
     starts, lengths = starts[keep], lengths[keep]
     if table.num_rows != len(starts):
         return None
-    when = pc.strptime(table["gxsj"], format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    when = pc.strptime(table["gxsj"], format=_GXSJ_FORMAT, unit="s", error_is_null=True)
     keys = when.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
     missing = np.flatnonzero(np.isnan(keys))
     if len(missing):  # other shapes parse_cst accepts (ISO with offsets...), else the line before
