@@ -154,7 +154,7 @@ class Warehouse:
             if to_current and parsed.superseded_deliveries:
                 self._drop_superseded(channel, parsed.superseded_deliveries, excluded_deliveries)
             if to_current and parsed.rows:
-                became_current = self._merge_current()
+                became_current = self._merge_current(parsed)
             if parsed.rows:
                 con.unregister("_batch_rows")
                 con.unregister("_batch_events")
@@ -179,43 +179,41 @@ class Warehouse:
         return DeliveryResult(channel, parsed.delivery, parsed.load_id, rows_in, rows_loaded, rows_quarantined,
                               became_current, parsed.failure)
 
-    def _merge_current(self) -> int:
-        """Merge _batch_rows into core.intake (and its events into core.intake_event); returns rows merged."""
+    def _merge_current(self, parsed: ParsedDelivery) -> int:
+        """Merge the delivery's rows into core.intake (and their events into core.intake_event); returns the
+        number of rows that became current. Few statements per delivery: their fixed cost dominates small ones."""
         con = self.con
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _winners AS
-            SELECT * FROM _batch_rows
-            QUALIFY row_number() OVER (PARTITION BY channel, source_id ORDER BY version_at DESC, position DESC) = 1
-            """
-        )
+        # Within the delivery: the greatest version_at, then the later position (rows are in position order).
+        best: dict[str, dict] = {}
+        for row in parsed.rows:
+            held = best.get(row["source_id"])
+            if held is None or row["version_at"] >= held["version_at"]:
+                best[row["source_id"]] = row
+        winners = list(best.values())
+        con.register("_winners", arrow_table(winners, INTAKE_SCHEMA))
         # An older version never overwrites a newer one; an equal version_at from this (later) load wins.
-        con.execute(
-            """
-            DELETE FROM _winners w USING core.intake c
-            WHERE c.channel = w.channel AND c.source_id = w.source_id AND c.version_at > w.version_at
-            """
-        )
-        con.execute(
-            "DELETE FROM core.intake_event e USING _winners w "
-            "WHERE e.channel = w.channel AND e.source_id = w.source_id"
-        )
-        con.execute(
-            "DELETE FROM core.intake c USING _winners w WHERE c.channel = w.channel AND c.source_id = w.source_id"
-        )
-        con.execute("INSERT INTO core.intake SELECT * FROM _winners")
-        con.execute(
-            f"""
-            INSERT INTO core.intake_event
-            SELECT {", ".join(f"e.{n}" for n in EVENT_SCHEMA.names)}
-            FROM _batch_events e JOIN _winners w
-              ON e.channel = w.channel AND e.source_id = w.source_id AND e.position = w.position
-            ORDER BY e.channel, e.source_id, e.seq
-            """
-        )
-        merged = con.execute("SELECT count(*) FROM _winners").fetchone()[0]
-        con.execute("DROP TABLE _winners")
-        return merged
+        newer = con.execute(
+            "SELECT w.source_id FROM _winners w JOIN core.intake c "
+            "ON c.channel = w.channel AND c.source_id = w.source_id WHERE c.version_at > w.version_at"
+        ).fetchall()
+        if newer:
+            stale = {r[0] for r in newer}
+            winners = [w for w in winners if w["source_id"] not in stale]
+            con.unregister("_winners")
+            con.register("_winners", arrow_table(winners, INTAKE_SCHEMA))
+        if winners:
+            keep = {(w["source_id"], w["position"]) for w in winners}
+            events = [e for e in parsed.events if (e["source_id"], e["position"]) in keep]
+            con.register("_winner_events", arrow_table(events, EVENT_SCHEMA))
+            con.execute("DELETE FROM core.intake_event e USING _winners w "
+                        "WHERE e.channel = w.channel AND e.source_id = w.source_id")
+            con.execute("DELETE FROM core.intake c USING _winners w "
+                        "WHERE c.channel = w.channel AND c.source_id = w.source_id")
+            con.execute("INSERT INTO core.intake SELECT * FROM _winners")
+            con.execute("INSERT INTO core.intake_event SELECT * FROM _winner_events")
+            con.unregister("_winner_events")
+        con.unregister("_winners")
+        return len(winners)
 
     def _drop_superseded(self, channel: str, superseded: tuple[str, ...], excluded: frozenset[str]) -> None:
         """Remove current rows that came from replaced deliveries, then put back, for those intakes, the best
