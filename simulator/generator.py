@@ -316,18 +316,21 @@ class Strand:
             if rnd.random() < q:
                 n_extra = rnd.choices(self.ks, self.kprobs)[0]
         if n_extra:
+            # Extra reports come after the lead of the first report(s), so they never displace it and the
+            # closure that decides "repeat after closure" is the one the truth will show.
             dispatched = [i for i in intakes if i.facts.dispatched_at is not None]
-            closed_at = (dispatched or intakes)[0].facts.closed_at
-            repeat_p = 0.0 if inc.kind.gap in ("acute", "once") else 0.12
+            base = dispatched[0].received if dispatched else inc.start
+            closed_at = dispatched[0].facts.closed_at if dispatched else None
+            repeat_p = 0.0 if inc.kind.gap in ("acute", "once") else 0.36
             persons = [person]
-            t = inc.start
+            t = base
             for _ in range(n_extra):
                 t = t + self._gap(inc.kind)
                 if closed_at is not None and t > closed_at:
-                    if rnd.random() < repeat_p * 3:
+                    if rnd.random() < repeat_p:
                         self._repeat_incident(inc, closed_at + self._gap(inc.kind), persons)
                         continue
-                    t = inc.start + (closed_at - inc.start) * rnd.random()
+                    t = base + (closed_at - base) * rnd.random() + timedelta(seconds=1)
                 if t >= self.end:
                     continue
                 if rnd.random() < 0.3:
@@ -533,7 +536,7 @@ class Strand:
         code, cat_code, cat_name = inc.kind.hotline
         ticket = f"{HOTLINE_PREFIX[code]}{t:%y%m%d}{self._next((code, t.date())):04d}"
         addr = self._address(inc)
-        title, content = self._content(inc, "hotline", addr)
+        title, content = self._content(inc, "12315" if code == "12315" else "hotline", addr)
         crs = rnd.choice(HOTLINE_CRS[code] + ("bd09",) if rnd.random() < 0.1 else HOTLINE_CRS[code])
         location = {"address": addr}
         if rnd.random() < 0.9:

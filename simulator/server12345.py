@@ -196,23 +196,21 @@ class VersionStore:
                         self.unservable_lines += 1
                         record = None
                 if record is not None:
-                    # A version whose gxsj cannot be read is still served (the connector must quarantine it),
-                    # placed at its slsj, or else next to the line before it.
-                    when = parse_cst(record.get("gxsj")) or parse_cst(record.get("slsj"))
-                    previous_key = _seconds(when) if when else previous_key
-                    keys.append(previous_key)
+                    when = parse_cst(record.get("gxsj"))
+                    keys.append(_seconds(when) if when else np.nan)
                     gdbhs.append(str(record.get("gdbh") or "").encode("utf-8"))
                     offsets.append(offset)
                     lengths.append(len(body))
                 offset += len(line)
+        filled = _place_unparsed(np.asarray(keys, dtype=np.float64), previous_key)
         file_columns = (
-            np.asarray(keys, dtype=np.int64),
+            filled,
             np.asarray(gdbhs, dtype=np.bytes_) if gdbhs else np.empty(0, dtype=np.bytes_),
             np.full(len(keys), file_no, dtype=np.int32),
             np.asarray(offsets, dtype=np.int64),
             np.asarray(lengths, dtype=np.int32),
         )
-        return offset, file_columns, previous_key
+        return offset, file_columns, int(filled.max()) if len(filled) else previous_key
 
     def range(self, after: datetime | None, as_of: datetime | None) -> tuple[int, int]:
         """Index range [lo, hi) of the versions with after < gxsj <= as_of."""
@@ -260,7 +258,7 @@ def _index_file_columnar(path: Path, file_no: int, previous_key: int):
     keep = lengths > 0
     if np.any(raw[starts[keep]] != 0x7B):  # every line must open an object ({)
         return None
-    schema = pa.schema([("gdbh", pa.string()), ("gxsj", pa.string()), ("slsj", pa.string())])
+    schema = pa.schema([("gdbh", pa.string()), ("gxsj", pa.string())])
     try:
         table = pa_json.read_json(pa.py_buffer(data), parse_options=pa_json.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False))
@@ -272,16 +270,36 @@ def _index_file_columnar(path: Path, file_no: int, previous_key: int):
     when = pc.strptime(table["gxsj"], format=_GXSJ_FORMAT, unit="s", error_is_null=True)
     keys = when.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
     missing = np.flatnonzero(np.isnan(keys))
-    if len(missing):  # other shapes parse_cst accepts (ISO with offsets...), else the line before
-        gxsj, slsj = table["gxsj"].to_pylist(), table["slsj"].to_pylist()
+    if len(missing):  # other shapes parse_cst accepts (ISO with offsets...)
+        gxsj = table["gxsj"].to_pylist()
         for i in missing:
-            parsed = parse_cst(gxsj[i]) or parse_cst(slsj[i])
-            keys[i] = _seconds(parsed) if parsed else (keys[i - 1] if i else previous_key)
-    keys = keys.astype(np.int64)
+            parsed = parse_cst(gxsj[i])
+            keys[i] = _seconds(parsed) if parsed else np.nan
+    keys = _place_unparsed(keys, previous_key)
     gdbh = np.asarray([g.encode("utf-8") if g else b"" for g in table["gdbh"].to_pylist()], dtype=np.bytes_)
     columns = (keys, gdbh, np.full(len(keys), file_no, dtype=np.int32), starts.astype(np.int64),
                lengths.astype(np.int32))
-    return len(data), columns, int(keys[-1]) if len(keys) else previous_key
+    return len(data), columns, int(keys.max()) if len(keys) else previous_key
+
+
+def _place_unparsed(keys: np.ndarray, previous_key: int) -> np.ndarray:
+    """Sort keys for one file, NaN where gxsj could not be read. Such a version is still served (the connector
+    must quarantine it), at the key of the next readable line of its file (files are written in change order;
+    the next line's time is the latest the change can have, so a client polling from a cursor cannot have passed
+    it), else the line before, else the latest key already indexed."""
+    keys = keys.copy()
+    nan = np.isnan(keys)
+    if nan.any():
+        idx = np.where(~nan, np.arange(len(keys)), len(keys))
+        next_idx = np.minimum.accumulate(idx[::-1])[::-1]  # index of the next readable line (len = none)
+        has_next = next_idx < len(keys)
+        keys[nan & has_next] = keys[next_idx[nan & has_next]]
+        nan = np.isnan(keys)
+        if nan.any():  # a tail of unreadable lines: the line before, else what came before this file
+            idx = np.where(~nan, np.arange(len(keys)), -1)
+            prev_idx = np.maximum.accumulate(idx)
+            keys[nan] = np.where(prev_idx[nan] >= 0, keys[np.maximum(prev_idx[nan], 0)], previous_key)
+    return keys.astype(np.int64)
 
 
 def _empty_columns():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from functools import lru_cache
 
 import opencc
@@ -15,7 +16,8 @@ from simulator.geography import CITY_NAME, DISTRICT_NAME, Community, crossing_of
 BOILERPLATE = {
     "12345": ("市民来电反映：", "来电人称", "市民反映：", "来电人反映", "市民来电咨询：", ""),
     "110": ("报警人称", "报警人反映", "群众报警称", "", "称"),
-    "hotline": ("", "消费者反映", "来电反映", "群众反映："),
+    "hotline": ("", "来电反映", "群众反映：", "市民反映"),
+    "12315": ("", "消费者反映", "消费者来电称", "来电反映"),
     "petition": ("信访人反映：", "来信反映", "信访人称", ""),
 }
 TAILS = ("", "", "请尽快处理。", "希望有关部门尽快解决。", "已多次反映未解决。", "请相关部门核实处理。", "谢谢。",
@@ -111,7 +113,15 @@ def address(rnd: random.Random, community: Community, estate: str, lon: float, l
 
 def place_phrase(addr: str, estate: str, rnd: random.Random) -> str:
     """How the place is mentioned inside the content: often shorter than the address field."""
-    return rnd.choice((addr, addr, estate if estate in addr else addr, addr.split("号")[0]))
+    r = rnd.random()
+    if r < 0.5:
+        return addr
+    if r < 0.75 and estate in addr:
+        return estate
+    return _HOUSE_NUMBER.sub("", addr) or addr  # "徽州大道832号附近" -> "徽州大道"
+
+
+_HOUSE_NUMBER = re.compile(r"\d+号.*$")
 
 
 # Paraphrase by synonym: each report swaps some phrases for equivalents, so two reports of one problem rarely
