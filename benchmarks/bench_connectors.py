@@ -1,0 +1,105 @@
+"""Connector benchmark: load a simulated landing folder into a fresh warehouse's current layer.
+
+    python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345]
+
+With ``--simulate-days`` the simulator first writes DIR (in a subprocess, not timed, not in the peak memory).
+File feeds are loaded with ``load_file_feed``; 12345 through the simulator's HTTP server with ``load_12345``
+(the server runs in this process, so its memory is in the peak). Results: benchmarks/results/connectors.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results" / "connectors.json"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks connectors")
+    parser.add_argument("--home", type=Path, help="simulated GONGZHI_HOME (default: a temporary folder)")
+    parser.add_argument("--simulate-days", type=int, help="run the simulator first for this many days")
+    parser.add_argument("--per-day", type=int, default=2000)
+    parser.add_argument("--skip-12345", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    home = args.home or Path(tempfile.mkdtemp(prefix="bench-connectors-"))
+    simulate_seconds = None
+    if args.simulate_days:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "gongzhi.cli", "simulate", "--days", str(args.simulate_days),
+                        "--per-day", str(args.per_day), "--home", str(home)], check=True)
+        simulate_seconds = round(time.perf_counter() - t, 1)
+    if not (home / "landing").is_dir():
+        print(f"no landing folder in {home}: run gongzhi simulate or pass --simulate-days", file=sys.stderr)
+        return 2
+
+    from connectors.api12345 import CursorStore
+    from connectors.load import load_12345, load_file_feed
+    from connectors.pii import PiiHasher
+    from simulator.server12345 import start_server
+
+    import duckdb
+
+    warehouse = home / "bench_warehouse.duckdb"
+    warehouse.unlink(missing_ok=True)
+    cursor_path = home / "state" / "bench_12345_cursor.json"
+    cursor_path.unlink(missing_ok=True)
+    pii = PiiHasher("benchmark-key")
+    channels = {}
+    started = time.perf_counter()
+    for channel in ("110", "petition", "hotline"):
+        t = time.perf_counter()
+        report = load_file_feed(warehouse, home / "landing", channel, pii=pii)
+        channels[channel] = _figures(report, time.perf_counter() - t)
+        print(report.summary(), f"{channels[channel]['seconds']} s", flush=True)
+    server_index_seconds = None
+    if not args.skip_12345 and (home / "landing" / "12345").is_dir():
+        t = time.perf_counter()
+        with start_server(home / "landing" / "12345", token="bench") as server:
+            server_index_seconds = round(time.perf_counter() - t, 2)
+            t = time.perf_counter()
+            report = load_12345(warehouse, server.url, "bench", CursorStore(cursor_path), pii=pii)
+            channels["12345"] = _figures(report, time.perf_counter() - t)
+        print(report.summary(), f"{channels['12345']['seconds']} s", flush=True)
+    total_seconds = time.perf_counter() - started
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        current = con.execute("SELECT count(*) FROM core.intake").fetchone()[0]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    versions = sum(c["rows_in"] for c in channels.values())
+    result = {
+        "benchmark": "connectors: simulated landing -> raw + current layer",
+        "home": str(home),
+        "simulate_seconds": simulate_seconds,
+        "intakes_current": current,
+        "versions_delivered": versions,
+        "total_seconds": round(total_seconds, 1),
+        "intakes_per_second": round(current / total_seconds, 1),
+        "versions_per_second": round(versions / total_seconds, 1),
+        "peak_rss_mb": round(peak_mb, 1),
+        "server_12345_index_seconds": server_index_seconds,
+        "warehouse_mb": round(warehouse.stat().st_size / 2**20, 1),
+        "channels": channels,
+        "machine": {"cpus": os.cpu_count(), "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                    "python": platform.python_version()},
+        "target": {"intakes_per_second": 50000, "peak_rss_mb_at_10M": 4096},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in result.items() if k != "channels"}, ensure_ascii=False))
+    return 0
+
+
+def _figures(report, seconds: float) -> dict:
+    return {"deliveries": report.deliveries_found, "rows_in": report.rows_in, "rows_loaded": report.rows_loaded,
+            "rows_quarantined": report.rows_quarantined, "rows_current": report.rows_current,
+            "failed_deliveries": report.deliveries_failed, "seconds": round(seconds, 2),
+            "rows_per_second": round(report.rows_in / seconds, 1) if seconds else None}
