@@ -40,12 +40,12 @@ def build_warehouse(home: Path, *, days: int, per_day: int, seed: int, fault_rat
     from connectors.pii import PiiHasher
     from connectors.schema import INTAKE_SCHEMA
     from gongzhi.settings import DEV_PII_KEY
-    from simulator.generator import Simulation, SimulationConfig
+    from simulator import SimulationConfig, simulate
 
     landing, truth, warehouse = home / "landing", home / "truth", home / "warehouse.duckdb"
     started = time.perf_counter()
     config = SimulationConfig(start=date(2024, 3, 1), days=days, per_day=per_day, seed=seed, fault_rate=fault_rate)
-    summary = Simulation(config, landing, truth).run()
+    summary = simulate(config, landing, truth, workers=1)
     simulated = time.perf_counter()
     pii = PiiHasher(DEV_PII_KEY)
     for channel in load_mod.FILE_CHANNELS:
@@ -114,6 +114,244 @@ def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None) ->
     }
 
 
+SHIFTED_TIMES = ("version_at", "received_at", "dispatched_at", "signed_at", "deadline_at", "extended_deadline_at",
+                 "closed_at")
+
+
+def replicate(base: Path, target: Path, intakes: int, period_days: int) -> int:
+    """target/warehouse.duckdb with `intakes` intakes: copies of the base month placed one after another in time
+    (ids, callers and incidents suffixed per copy), so the daily density of the base month is kept at any size."""
+    import duckdb
+
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "truth").mkdir(exist_ok=True)
+    con = duckdb.connect(str(target / "warehouse.duckdb"))
+    try:
+        con.execute(f"ATTACH '{base / 'warehouse.duckdb'}' AS base (READ_ONLY)")
+        per_copy = con.execute("SELECT count(*) FROM base.core.intake").fetchall()[0][0]
+        copies = -(-intakes // per_copy)
+        shift = ", ".join(f"{c} + to_days(CAST({period_days} * k AS INTEGER)) AS {c}" for c in SHIFTED_TIMES)
+        con.execute("CREATE SCHEMA IF NOT EXISTS core")
+        con.execute(
+            f"""CREATE OR REPLACE TABLE core.intake AS
+                SELECT * REPLACE (source_id || '~' || k AS source_id, caller_key || '~' || k AS caller_key, {shift})
+                FROM base.core.intake, range({copies}) AS r(k)
+                ORDER BY received_at, channel, source_id LIMIT {int(intakes)}"""
+        )
+        con.execute(
+            f"""COPY (SELECT * REPLACE (source_id || '~' || k AS source_id, incident_id || '~' || k AS incident_id)
+                      FROM read_parquet('{base / 'truth' / 'intakes.parquet'}'), range({copies}) AS r(k))
+                TO '{target / 'truth' / 'intakes.parquet'}' (FORMAT parquet)"""
+        )
+        return con.execute("SELECT count(*) FROM core.intake").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+_MATCH_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from dedupe.run import match
+home = Path(sys.argv[1])
+started = time.perf_counter()
+report = match(home / "warehouse.duckdb", home / "review")
+print(json.dumps({"seconds": time.perf_counter() - started, "candidates": report.candidates,
+                  "new_cases": report.new_cases,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+"""
+
+
+def run_scale(base: Path, sizes: list[int], period_days: int) -> list[dict]:
+    import subprocess
+
+    from dedupe.evaluate import evaluate_warehouse
+
+    rows = []
+    for size in sizes:
+        home = Path(tempfile.mkdtemp(prefix=f"gz-scale-{size}-"))
+        try:
+            intakes = replicate(base, home, size, period_days)
+            out = subprocess.run([sys.executable, "-c", _MATCH_CHILD, str(home)], check=True, capture_output=True,
+                                 text=True, cwd=Path(__file__).resolve().parent.parent)
+            measured = json.loads(out.stdout.strip().splitlines()[-1])
+            metrics = evaluate_warehouse(home / "warehouse.duckdb", home / "truth")
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        row = {
+            "intakes": intakes,
+            "seconds": round(measured["seconds"], 1),
+            "candidates": measured["candidates"],
+            "candidates_per_intake": round(measured["candidates"] / intakes, 2),
+            "peak_rss_mb": round(measured["peak_rss_mb"]),
+            "pairwise_f1": round(metrics["pairwise_f1"], 4),
+            "bcubed_f1": round(metrics["bcubed_f1"], 4),
+            "over_merge_rate": round(metrics["over_merge_rate"], 4),
+        }
+        rows.append(row)
+        print(json.dumps(row))
+    return rows
+
+
+_SPLINK_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+import duckdb, numpy as np, pyarrow as pa
+home = Path(sys.argv[1])
+started = time.perf_counter()
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+import splink.comparison_library as cl
+import splink.comparison_level_library as cll
+from dedupe import records as R
+
+con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+tab = con.sql("SELECT " + ", ".join(R.MATCH_COLUMNS) + " FROM core.intake").to_arrow_table()
+con.close()
+# the same normalisation our matcher uses (boilerplate, t2s, place words removed): only the model differs
+rec = R.prepare(tab)
+n = len(rec)
+def nullable(values):
+    return [v or None for v in values]
+table = pa.table({
+    "unique_id": np.arange(n, dtype=np.int64),
+    "t": rec.t,
+    "lat": [None if np.isnan(v) else float(v) for v in rec.lat],
+    "lon": [None if np.isnan(v) else float(v) for v in rec.lon],
+    "caller_key": nullable(rec.caller),
+    "bigrams": [sorted(set(b.split())) or None for b in rec.bigrams],
+    "topic": nullable(rec.block_topic),
+    "area": nullable(rec.area),
+    "estate": nullable(rec.estate),
+    "cell": [f"{x}_{y}" if p else None for x, y, p in zip(rec.cell_x.tolist(), rec.cell_y.tolist(), rec.has_point.tolist())],
+    "day": (rec.t // 86400).astype(np.int64),
+})
+jaccard = ("len(list_intersect(bigrams_l, bigrams_r)) * 1.0 / "
+           "greatest(len(list_distinct(list_concat(bigrams_l, bigrams_r))), 1)")
+text = cl.CustomComparison(
+    output_column_name="text",
+    comparison_levels=[
+        cll.NullLevel("bigrams"),
+        {"sql_condition": f"{jaccard} >= 0.5", "label_for_charts": "bigram jaccard >= 0.5"},
+        {"sql_condition": f"{jaccard} >= 0.3", "label_for_charts": "bigram jaccard >= 0.3"},
+        {"sql_condition": f"{jaccard} >= 0.15", "label_for_charts": "bigram jaccard >= 0.15"},
+        cll.ElseLevel(),
+    ],
+)
+gap = "abs(t_l - t_r)"
+time_gap = cl.CustomComparison(
+    output_column_name="t",
+    comparison_levels=[
+        cll.NullLevel("t"),
+        {"sql_condition": f"{gap} <= 7200", "label_for_charts": "<= 2 h"},
+        {"sql_condition": f"{gap} <= 86400", "label_for_charts": "<= 1 day"},
+        {"sql_condition": f"{gap} <= 1209600", "label_for_charts": "<= 14 days"},
+        cll.ElseLevel(),
+    ],
+)
+settings = SettingsCreator(
+    link_type="dedupe_only",
+    unique_id_column_name="unique_id",
+    comparisons=[
+        text,
+        cl.DistanceInKMAtThresholds("lat", "lon", [0.15, 0.4, 1.5]),
+        time_gap,
+        cl.ExactMatch("caller_key"),
+        cl.ExactMatch("topic"),
+        cl.ExactMatch("estate"),
+        cl.ExactMatch("area"),
+    ],
+    blocking_rules_to_generate_predictions=[
+        "l.caller_key = r.caller_key and abs(l.t - r.t) <= 3888000",
+        "l.cell = r.cell and l.topic = r.topic and abs(l.t - r.t) <= 1209600",
+        "l.estate = r.estate and abs(l.t - r.t) <= 1209600",
+        block_on("topic", "area", "day"),
+    ],
+    retain_intermediate_calculation_columns=False,
+)
+db_api = DuckDBAPI()
+df = db_api.register(table, dataset_display_name="intakes")
+linker = Linker(df, settings, log_level=None)
+linker.training.estimate_probability_two_random_records_match(
+    ["l.caller_key = r.caller_key and l.topic = r.topic and abs(l.t - r.t) <= 86400"], recall=0.3)
+linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("caller_key"))
+linker.training.estimate_parameters_using_expectation_maximisation("l.estate = r.estate and l.topic = r.topic")
+predictions = linker.inference.predict(threshold_match_probability=0.3)
+con = db_api._con
+candidates = con.sql(f"SELECT count(*) FROM {predictions.physical_name}").fetchall()[0][0]
+results = {}
+for threshold in (0.5, 0.9, 0.99):
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
+    ids = con.sql(f"SELECT unique_id, cluster_id FROM {clusters.physical_name} ORDER BY unique_id").fetchall()
+    results[str(threshold)] = {str(u): str(c) for u, c in ids}
+seconds = time.perf_counter() - started
+keys = [[rec.channel[k], rec.source_id[k]] for k in range(n)]
+json.dump({"seconds": seconds, "pairs_above_0_3": candidates, "clusters": results, "keys": keys,
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0},
+          open(home / "splink.json", "w"))
+print("ok")
+"""
+
+
+def _splink_metrics(home: Path) -> dict:
+    import pyarrow.parquet as pq
+
+    from dedupe.evaluate import clustering_metrics
+
+    out = json.loads((home / "splink.json").read_text())
+    truth_table = pq.read_table(home / "truth" / "intakes.parquet", columns=["channel", "source_id", "incident_id"])
+    truth = dict(zip(zip(truth_table.column("channel").to_pylist(), truth_table.column("source_id").to_pylist()),
+                     truth_table.column("incident_id").to_pylist()))
+    keys = [tuple(k) for k in out["keys"]]
+    best = None
+    for threshold, clusters in out["clusters"].items():
+        labelled = [(clusters[str(i)], truth[key]) for i, key in enumerate(keys) if key in truth]
+        metrics = clustering_metrics([a for a, _ in labelled], [b for _, b in labelled])
+        metrics["threshold"] = float(threshold)
+        if best is None or metrics["pairwise_f1"] > best["pairwise_f1"]:
+            best = metrics
+    return {"seconds": round(out["seconds"], 1), "peak_rss_mb": round(out["peak_rss_mb"]),
+            "pairs_scored_above_0_3": out["pairs_above_0_3"], "best_threshold": best["threshold"],
+            "pairwise_f1": round(best["pairwise_f1"], 4), "bcubed_f1": round(best["bcubed_f1"], 4),
+            "over_merge_rate": round(best["over_merge_rate"], 4)}
+
+
+def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int) -> list[dict]:
+    """Both tools on the same intakes; Splink gets its best pairwise F1 over three clustering thresholds."""
+    import subprocess
+
+    from dedupe.evaluate import evaluate_warehouse
+
+    rows = []
+    repo = Path(__file__).resolve().parent.parent
+    for size in sizes:
+        home = Path(tempfile.mkdtemp(prefix=f"gz-splink-{size}-"))
+        try:
+            intakes = replicate(base, home, size, period_days)
+            ours = subprocess.run([sys.executable, "-c", _MATCH_CHILD, str(home)], check=True, capture_output=True,
+                                  text=True, cwd=repo)
+            measured = json.loads(ours.stdout.strip().splitlines()[-1])
+            metrics = evaluate_warehouse(home / "warehouse.duckdb", home / "truth")
+            splink = subprocess.run([sys.executable, "-c", _SPLINK_CHILD, str(home)], capture_output=True, text=True,
+                                    cwd=repo)
+            if splink.returncode != 0:
+                raise RuntimeError("splink run failed (is the bench group installed? `make bench`):\n"
+                                   + splink.stderr[-3000:])
+            theirs = _splink_metrics(home)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        row = {
+            "intakes": intakes,
+            "gongzhi": {"seconds": round(measured["seconds"], 1), "peak_rss_mb": round(measured["peak_rss_mb"]),
+                        "candidates": measured["candidates"], "pairwise_f1": round(metrics["pairwise_f1"], 4),
+                        "bcubed_f1": round(metrics["bcubed_f1"], 4),
+                        "over_merge_rate": round(metrics["over_merge_rate"], 4)},
+            "splink": theirs,
+        }
+        rows.append(row)
+        print(json.dumps(row))
+    return rows
+
+
 def _update_results(section: str, value) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -130,7 +368,29 @@ def main(argv: list[str]) -> int:
     quality.add_argument("--per-day", type=int, default=1000)
     quality.add_argument("--keep", type=Path, help="keep the data of a single seed in this folder")
     quality.add_argument("--no-save", action="store_true")
+    scale = sub.add_parser("scale")
+    scale.add_argument("--intakes", type=int, nargs="+", default=[100_000, 1_000_000])
+    scale.add_argument("--base-seed", type=int, default=404)
+    scale.add_argument("--base", type=Path, help="an already built base month (folder with warehouse + truth)")
+    splink = sub.add_parser("splink")
+    splink.add_argument("--intakes", type=int, nargs="+", default=[100_000])
+    splink.add_argument("--base-seed", type=int, default=404)
+    splink.add_argument("--base", type=Path)
+    for p in (scale, splink):
+        p.add_argument("--days", type=int, default=30)
+        p.add_argument("--per-day", type=int, default=1000)
     args = parser.parse_args(argv)
+    if args.command in ("scale", "splink"):
+        base = args.base
+        if base is None or not (base / "warehouse.duckdb").exists():
+            base = base or Path(tempfile.mkdtemp(prefix="gz-base-"))
+            print(json.dumps(build_warehouse(base, days=args.days, per_day=args.per_day, seed=args.base_seed)))
+        if args.command == "scale":
+            _update_results("scale", {"base_seed": args.base_seed, "base_days": args.days, "base_per_day": args.per_day,
+                                      "rows": run_scale(base, args.intakes, args.days)})
+        else:
+            _update_results("splink", {"base_seed": args.base_seed, "rows": run_splink_side_by_side(base, args.intakes, args.days)})
+        return 0
     if args.command == "quality":
         rows = []
         for seed in args.seeds:

@@ -6,9 +6,9 @@ Rules (a pair needs one; at least one side must be an intake matched in this run
 * ``spatial``  neighbouring grid cells (~100-400 m), within a day, or within the window when the topics agree
 * ``place``    same place key (crossing, estate, road + number), within a day, or the window when topics agree
 * ``estate``   same estate (from the address, or named in the text), as for place
-* ``road``     a shared road and the same topic, within the window
+* ``road``     a shared road and the same topic, within a few days
 * ``area``     same street and topic, within a day
-* ``text``     for intakes without any usable place: same topic, same area or no area, within a day
+* ``text``     for intakes without any usable place: same topic, same area or no area, within hours
 
 The joins run in DuckDB (in memory), which keeps 1 M intakes within seconds.
 """
@@ -19,15 +19,26 @@ import numpy as np
 import pyarrow as pa
 
 from dedupe.records import Records
-from dedupe.topics import DAY
+from dedupe.topics import DAY, HOUR
 
 SHORT_WINDOW_S = DAY  # any two reports of one place a day apart are candidates, whatever their topics
+ROAD_WINDOW_S = 3 * DAY  # a road is long: same road and topic only within a few days
+TEXT_WINDOW_S = 6 * HOUR  # no place at all: same topic and area only within hours
 RULES = ("caller", "spatial", "place", "text")
 
 
-def _road_table(records: Records) -> pa.Table:
-    index = [k for k, roads in enumerate(records.roads) for _ in roads]
-    return pa.table({"i": np.asarray(index, dtype=np.int64), "road": [r for roads in records.roads for r in roads]})
+def _road_table(records: Records, is_new: np.ndarray) -> pa.Table:
+    """One row per (intake, road it names), carrying what the road rule compares."""
+    index = np.asarray([k for k, roads in enumerate(records.roads) for _ in roads], dtype=np.int64)
+    return pa.table(
+        {
+            "i": index,
+            "road": [r for roads in records.roads for r in roads],
+            "t": records.t[index] if len(index) else np.zeros(0),
+            "topic": [records.block_topic[k] for k in index],
+            "is_new": np.asarray(is_new, dtype=bool)[index] if len(index) else np.zeros(0, bool),
+        }
+    )
 
 
 def _key_table(records: Records, is_new: np.ndarray) -> pa.Table:
@@ -82,10 +93,9 @@ by_estate AS (
   WHERE a.estate <> ''
 ),
 by_road AS (
-  SELECT a.i AS i, b.i AS j
-  FROM road ra JOIN road rb ON ra.road = rb.road AND ra.i < rb.i
-  JOIN rec a ON a.i = ra.i JOIN rec b ON b.i = rb.i
-  WHERE (a.is_new OR b.is_new) AND a.topic = b.topic AND abs(a.t - b.t) <= greatest(a.w, b.w)
+  SELECT a.i AS i, b.i AS j FROM road a JOIN road b
+    ON a.road = b.road AND a.topic = b.topic AND a.i < b.i AND (a.is_new OR b.is_new)
+   AND abs(a.t - b.t) <= {road_window}
 ),
 by_area AS (
   SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
@@ -96,7 +106,7 @@ by_area AS (
 by_text AS (
   SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
     ON a.topic = b.topic AND a.i <> b.i AND (a.is_new OR b.is_new)
-   AND abs(a.t - b.t) <= {short}
+   AND abs(a.t - b.t) <= {text_window}
    AND (a.area = b.area OR a.area = '' OR b.area = '')
   WHERE a.no_place AND a.topic <> '' AND (a.i < b.i OR NOT b.no_place)
 )
@@ -118,8 +128,8 @@ def candidate_pairs(records: Records, is_new: np.ndarray, threads: int = 2) -> t
     try:
         con.execute(f"SET threads = {int(threads)}")
         con.register("rec", _key_table(records, is_new))
-        con.register("road", _road_table(records))
-        result = con.sql(_PAIR_SQL.format(short=SHORT_WINDOW_S)).to_arrow_table()
+        con.register("road", _road_table(records, is_new))
+        result = con.sql(_PAIR_SQL.format(short=SHORT_WINDOW_S, road_window=ROAD_WINDOW_S, text_window=TEXT_WINDOW_S)).to_arrow_table()
     finally:
         con.close()
     return (

@@ -50,6 +50,8 @@ class Records:
     cat_l2: list[frozenset] = field(default_factory=list)  # unified l2 codes of the feed's category (may be empty)
     cat_l1: list[frozenset] = field(default_factory=list)
     block_topic: list[str] = field(default_factory=list)  # l1 code when known, else the keyword topic
+    # integer codes of the string keys (-1 = unknown), so that pair comparisons are vectorised
+    codes: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.source_id)
@@ -101,6 +103,18 @@ def _area(street_code, community_code, area_code, keys: normalize.AddressKeys) -
             return code[:9]
     lookup = _street_code_of_name()
     return lookup.get(keys.street) or lookup.get(keys.community) or ""
+
+
+def encode(values: list[str], vocabulary: dict[str, int] | None = None) -> np.ndarray:
+    """Integer code per string ('' -> -1); codes are only compared for equality within one run."""
+    vocabulary = {} if vocabulary is None else vocabulary
+    return np.fromiter(
+        (vocabulary.setdefault(v, len(vocabulary)) if v else -1 for v in values), dtype=np.int64, count=len(values)
+    )
+
+
+def _single(codes: frozenset) -> str:
+    return next(iter(codes)) if len(codes) == 1 else ""
 
 
 def _strings(table: pa.Table, name: str) -> list[str]:
@@ -166,7 +180,21 @@ def prepare(intakes: pa.Table) -> Records:
         cat_l2.append(l2)
         cat_l1.append(l1)
         block_topic.append(min(l1) if len(l1) == 1 else kind)
+    roads_vocabulary: dict[str, int] = {}
+    codes = {
+        "caller": encode(_strings(table, "caller_key")),
+        "place": encode(place_key),
+        "estate": encode(estate),
+        "area": encode(area),
+        "topic": encode(topic),
+        "road1": encode([r[0] if r else "" for r in roads], roads_vocabulary),
+        "road2": encode([r[1] if len(r) > 1 else "" for r in roads], roads_vocabulary),
+        "l2": encode([_single(c) for c in cat_l2]),
+        "l1": encode([_single(c) for c in cat_l1]),
+        "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=n),
+    }
     return Records(
+        codes=codes,
         channel=channels,
         source_id=table.column("source_id").to_pylist(),
         t=t,

@@ -149,6 +149,9 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
     for position, value in forced.items():
         prob[position] = value
 
+    # pairs this unlikely add nothing to a case's mean probability: clustering never needs to look at them
+    keep = prob >= cluster.NEGLIGIBLE
+    pairs_i, pairs_j, prob = pairs_i[keep], pairs_j[keep], prob[keep]
     result = cluster.assign(records, is_new, pairs_i, pairs_j, prob, existing_case, existing_cases)
     for d in decisions.valid:
         a, b = index_of.get(d.a), index_of.get(d.b)
