@@ -32,6 +32,13 @@ limits as (
 
 ),
 
+-- a platform (110's 12345平台) is handed the matter, it does not handle it: no unit, not dispatched
+platforms as (
+
+    select unit from {{ ref('units') }} where unit_type = 'platform'
+
+),
+
 leads as (
 
     select * from intakes where is_lead
@@ -72,14 +79,14 @@ handling as (
         leads.case_id as surviving_case_id,
         leads.channel,
         leads.source_id,
-        coalesce(lead_events.last_dispatched_unit, leads.unit) as unit,
-        coalesce(
+        case when platforms.unit is null then coalesce(lead_events.last_dispatched_unit, leads.unit) end as unit,
+        case when platforms.unit is null then coalesce(
             lead_events.first_dispatched_at,
             leads.dispatched_at,
             case when leads.unit is not null
                   and leads.channel in ({{ "'" ~ var('assigned_on_receipt_channels') | join("', '") ~ "'" }})
                  then leads.received_at end
-        ) as dispatched_at,
+        ) end as dispatched_at,
         coalesce(lead_events.first_signed_at, leads.signed_at) as signed_at,
         coalesce(lead_events.first_closed_at, leads.closed_at) as first_closed_at,
         coalesce(lead_events.last_closed_at, leads.closed_at) as last_closed_at,
@@ -109,6 +116,7 @@ handling as (
     from leads
     left join lead_events using (channel, source_id)
     left join limits using (channel, source_id)
+    left join platforms on platforms.unit = coalesce(lead_events.last_dispatched_unit, leads.unit)
 
 ),
 
