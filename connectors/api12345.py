@@ -234,6 +234,14 @@ def _parse_retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
 
 
+def _total(value: Any) -> int:
+    """The server's total, informative only (paging never relies on it)."""
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]) -> dict:
     """One request; returns ``data``. Raises _Retryable for what a retry may fix, Api12345Error otherwise."""
     try:
@@ -250,7 +258,8 @@ def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]
     if status in (401, 403):
         raise Api12345AuthError(f"HTTP {status}: the 12345 API refused the token (check GONGZHI_12345_TOKEN)")
     if status != 200:
-        raise Api12345Error(f"HTTP {status} from the 12345 API: {response.text[:200]}")
+        # the body is the server's; scrub the token anyway so that no message can ever carry it
+        raise Api12345Error(f"HTTP {status} from the 12345 API: {response.text[:200].replace(token, '***')}")
     try:
         body = response.json()
     except ValueError:
@@ -358,7 +367,7 @@ def fetch_work_orders(
                 cursor = next_after
             delivery = f"{CHANNEL}:updated_after={_iso_cst(after) if after else ''}:page={page_no}"
             if fresh or cursor != after:
-                yield Page(fresh, page_no, delivery, cursor, int(data.get("total") or 0))
+                yield Page(fresh, page_no, delivery, cursor, _total(data.get("total")))
             if next_page_no is None:
                 return
             if next_after != after:

@@ -170,3 +170,22 @@ def test_parameters_are_checked():
         next(fetch_work_orders("http://127.0.0.1:1", "", None))
     with pytest.raises(Api12345Error):  # nothing listens there: connection errors, retried, then a clear error
         next(fetch_work_orders("http://127.0.0.1:1", TOKEN, None, max_retries=1, **NO_WAIT))
+
+
+def test_version_with_unreadable_gxsj_in_a_new_file_reaches_an_incremental_poll(tmp_path):
+    """The server places it with the next readable line of its file, so a polling cursor cannot pass it."""
+    landing = tmp_path / "12345"
+    old = make_versions(20, seed=2)
+    write_landing(landing, old)
+    srv = start_server(landing, token=TOKEN)
+    try:
+        cursor = [p.cursor_after for p in fetch_work_orders(srv.url, TOKEN, None)][-1]
+        broken = {**old[0], "gdbh": "BH123452024039999", "gxsj": "not a time"}
+        later = {**old[1], "gxsj": "2024-03-20 10:00:00"}
+        (landing / "work_orders_20240320.jsonl").write_text(
+            json.dumps(broken, ensure_ascii=False) + "\n" + json.dumps(later, ensure_ascii=False) + "\n",
+            encoding="utf-8")
+        got = [r for p in fetch_work_orders(srv.url, TOKEN, cursor) for r in p.records]
+    finally:
+        srv.stop()
+    assert sorted(r["gxsj"] for r in got) == ["2024-03-20 10:00:00", "not a time"]  # same key: gdbh order

@@ -151,9 +151,9 @@ def test_columnar_index_equals_line_by_line(tmp_path, monkeypatch):
     import simulator.server12345 as server_module
 
     versions = make_versions(30, seed=9)
-    versions[3]["gxsj"] = "20240305"  # odd shapes: placed by slsj, or by an ISO parse, or after the line before
+    versions[3]["gxsj"] = "20240305"  # odd shapes: an ISO parse, else right after the line before
     versions[4]["gxsj"] = "2024-03-05T09:00:00+08:00"
-    versions[5]["gxsj"], versions[5]["slsj"] = "??", "??"
+    versions[5]["gxsj"] = "??"
     landing = tmp_path / "12345"
     write_landing(landing, versions)
     crlf = landing / "work_orders_20240301.jsonl"
