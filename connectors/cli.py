@@ -27,13 +27,16 @@ def load_main(argv: list[str]) -> int:
     from connectors.pii import PiiHasher
 
     pii = PiiHasher(settings.pii_key)
+    # Default: every file feed (declarative ones when their landing folder exists), then 12345 unless --day
+    # was given (the API loads from its cursor, not by day).
     channels = args.channel or [c for c in known if c != "12345" and (
-        c in load.FILE_CHANNELS or (settings.landing / declarative.load_spec(c).landing_dir).is_dir())] + ["12345"]
+        c in load.FILE_CHANNELS or (settings.landing / declarative.load_spec(c).landing_dir).is_dir())] + (
+        [] if args.day else ["12345"])
     reports, exit_code = [], 0
     for channel in channels:
         try:
             if channel == "12345":
-                if args.day is not None and args.channel:
+                if args.day is not None:
                     print("gongzhi load: --day does not apply to 12345 (it loads from its cursor)", file=sys.stderr)
                 from connectors.api12345 import CursorStore
 
