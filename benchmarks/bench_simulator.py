@@ -11,6 +11,7 @@ import os
 import platform
 import resource
 import shutil
+import subprocess
 import tempfile
 import time
 from datetime import date
@@ -28,6 +29,14 @@ def _peak_rss_mb() -> dict[str, float]:
 def _cpu_seconds() -> float:
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, check=False).stdout.strip()
+    except OSError:
+        return ""
 
 
 def main(argv: list[str]) -> int:
@@ -62,7 +71,7 @@ def main(argv: list[str]) -> int:
         "malformed": summary.malformed, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
         "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": _peak_rss_mb(),
         "output_bytes": sizes, "output_bytes_total": sum(sizes.values()), "loadavg_before": load,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "commit": _commit(),
         "note": args.note or "machine shared with other helpers' processes: wall time includes CPU contention",
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
