@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
         result.update(simulated_days=args.days, simulated_per_day=args.per_day,
                       simulate_seconds=round(time.perf_counter() - t0, 2))
         landing = home / "landing" / "12345"
+    result["landing"] = str(landing)
     result["landing_bytes"] = sum(p.stat().st_size for p in landing.glob("work_orders_*.jsonl"))
 
     t0 = time.perf_counter()
