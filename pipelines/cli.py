@@ -198,9 +198,9 @@ def demo_main(argv: list[str]) -> int:
 
 
 def _short(summary) -> str:
-    from pipelines.assets import report_metadata
-
-    return ", ".join(f"{k}={v}" for k, v in report_metadata(summary).items() if not isinstance(v, str) or len(v) < 60)
+    channels = ", ".join(f"{ch}={n}" for ch, n in sorted(summary.intakes_by_channel.items()))
+    return (f"{summary.intakes} intakes ({channels}), {summary.incidents} incidents, repeat share "
+            f"{summary.repeat_share:.1%}, {summary.malformed} malformed records, {len(summary.files)} files")
 
 
 def print_demo_summary(settings: gongzhi_settings.Settings) -> None:
