@@ -397,6 +397,8 @@ def _time_field(record: dict, name: str, *, required: bool = False) -> datetime 
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:  # the common case first: this runs ~25 times per record
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, (dict, list)):
@@ -533,24 +535,18 @@ def _map_events(lc: Any, gdbh: str, position: int, unmapped: dict[str, Any]) -> 
     for i, step in enumerate(lc):
         if not isinstance(step, dict):
             raise RecordError(f"lc[{i}] is not an object")
+        fields = (step.get("dz"), step.get("sj"), step.get("dw"), step.get("yj"))
         try:
-            action = _text(step.get("dz"))
-            unit = _text(step.get("dw"))
-            note = _text(step.get("yj"))
-        except TypeError:
-            raise RecordError(f"lc[{i}] has a non-text field") from None
-        try:
-            at = parse_time(step.get("sj"))
-        except ValueError:
-            raise RecordError(f"lc[{i}] unparseable sj: {_safe(step.get('sj'))}") from None
-        if at is None:
-            raise RecordError(f"lc[{i}] missing sj")
-        event_type = LC_ACTIONS.get(action or "")
+            # A version's lc repeats the previous version's steps: remember them (only plain text is cacheable).
+            if all(type(f) is str or f is None for f in fields):
+                event_type, at, unit, note = _lc_step_cached(*fields)
+            else:
+                event_type, at, unit, note = _lc_step(*fields)
+        except RecordError as err:
+            raise RecordError(f"lc[{i}] {err.reason}") from None
         if event_type is None:
-            unmapped.setdefault("lc", []).append({"dz": action, "sj": step.get("sj")})
+            unmapped.setdefault("lc", []).append({"dz": _text(fields[0]), "sj": fields[1]})
             continue
-        if event_type == "callback":
-            note = note if note in RATINGS else None  # the callback's note is its rating word
         events.append({
             "channel": CHANNEL,
             "source_id": gdbh,
@@ -558,7 +554,28 @@ def _map_events(lc: Any, gdbh: str, position: int, unmapped: dict[str, Any]) -> 
             "event_at": at,
             "event_type": event_type,
             "unit": unit,
-            "note": _mask(note),
+            "note": note,
             "position": position,
         })
     return events
+
+
+def _lc_step(dz: Any, sj: Any, dw: Any, yj: Any) -> tuple[str | None, datetime, str | None, str | None]:
+    """(event type or None when the action is unknown, time, unit, masked note) of one lc step."""
+    try:
+        action, unit, note = _text(dz), _text(dw), _text(yj)
+    except TypeError:
+        raise RecordError("has a non-text field") from None
+    try:
+        at = parse_time(sj)
+    except ValueError:
+        raise RecordError(f"unparseable sj: {_safe(sj)}") from None
+    if at is None:
+        raise RecordError("missing sj")
+    event_type = LC_ACTIONS.get(action or "")
+    if event_type == "callback":
+        note = note if note in RATINGS else None  # the callback's note is its rating word
+    return event_type, at, unit, _mask(note)
+
+
+_lc_step_cached = lru_cache(maxsize=_CACHE_SIZE)(_lc_step)
