@@ -446,7 +446,7 @@ class Strand:
         else:
             zbx = zby = None if rnd.random() < 0.6 else 0
         glgdbh = ""
-        if dup_of and rnd.random() < 0.35:
+        if dup_of and rnd.random() < 0.2:  # the call-taker linked it by hand
             glgdbh = dup_of
         elif self.recent_gdbh and rnd.random() < 0.02:
             glgdbh = rnd.choice(self.recent_gdbh)  # a call-taker's wrong manual link

@@ -81,10 +81,15 @@ Event = tuple  # (time, action, unit, note)
 def plan_12345(rnd: random.Random, received: datetime, demand: str, urgency: str, unit: str, fix_note: str,
                duplicate_of: str | None) -> list[Event]:
     ev: list[Event] = [(received, "受理", "12345热线", "")]
-    direct = (demand == "咨询" and rnd.random() < 0.75) or (duplicate_of is not None and rnd.random() < 0.45)
+    # call-takers answer consultations directly, and merge some duplicates they recognise (naming the earlier
+    # order only sometimes: most duplicates carry no hint of the order they repeat)
+    direct = (demand == "咨询" and rnd.random() < 0.75) or (duplicate_of is not None and rnd.random() < 0.3)
     if direct:
         t = received + timedelta(minutes=rnd.randint(2, 40))
-        note = f"已并入工单{duplicate_of}处理" if duplicate_of and demand != "咨询" else "已解答市民咨询"
+        if duplicate_of and demand != "咨询":
+            note = f"已并入工单{duplicate_of}处理" if rnd.random() < 0.5 else "已有相同诉求工单在办，已告知市民"
+        else:
+            note = "已解答市民咨询"
         ev.append((t, "直接答复", "12345热线", note))
         if rnd.random() < 0.3:
             ev.append((t + timedelta(hours=rnd.randint(4, 48), seconds=rnd.randint(0, 3599)), "回访", "12345热线",

@@ -262,7 +262,7 @@ def test_hard_negatives_exist(sim):
 
 
 def test_malformed_list_covers_every_channel_and_fault_kind(tmp_path):
-    summary = simulate(SimulationConfig(days=16, per_day=100, fault_rate=0.3, seed=5), tmp_path / "l", tmp_path / "t")
+    summary = simulate(SimulationConfig(days=24, per_day=60, fault_rate=0.3, seed=5), tmp_path / "l", tmp_path / "t")
     malformed = pq.read_table(tmp_path / "t" / "malformed.parquet").to_pylist()
     assert summary.malformed == len(malformed)
     kinds = {(m["channel"], m["fault_kind"]) for m in malformed}
