@@ -217,7 +217,7 @@ table = pa.table({
     "lat": [None if np.isnan(v) else float(v) for v in rec.lat],
     "lon": [None if np.isnan(v) else float(v) for v in rec.lon],
     "caller_key": nullable(rec.caller),
-    "bigrams": [sorted(set(b.split())) or None for b in rec.bigrams],
+    "bigrams": [sorted({p[k:k + 2] for k in range(len(p) - 1)}) or None for p in rec.problem],
     "topic": nullable(rec.block_topic),
     "area": nullable(rec.area),
     "estate": nullable(rec.estate),

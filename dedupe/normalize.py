@@ -27,6 +27,7 @@ _BOILERPLATE_CLOSINGS = (
     "请有关部门尽快处理", "请有关部门处理", "请相关部门处理", "请尽快处理", "要求尽快处理", "要求处理", "请求处理",
     "望尽快解决", "请尽快解决", "希望尽快解决", "要求解决", "请予处理", "请核实处理", "望处理", "谢谢",
 )
+_OPENING_RE = re.compile("^(?:" + "|".join(sorted(_BOILERPLATE_OPENINGS, key=len, reverse=True)) + ")[:：,，]?")
 # Phrases clerks add anywhere in a report, saying nothing about the problem itself.
 _FILLER_PHRASES = (
     "已多次反映未解决", "多次反映无果", "多次反映未解决", "已多次反映", "请求领导督办", "存在安全隐患", "严重影响生活",
@@ -35,9 +36,7 @@ _FILLER_PHRASES = (
     "报警人反映", "消费者反映", "信访人反映", "信访人称", "来信反映", "转来", "市民反映", "群众反映", "来电反映", "谢谢",
     "请尽快处理", "要求处理", "请核实处理",
 )
-_FILLER_RE = re.compile("|".join(sorted(_FILLER_PHRASES, key=len, reverse=True)))
-_OPENING_RE = re.compile("^(?:" + "|".join(sorted(_BOILERPLATE_OPENINGS, key=len, reverse=True)) + ")[:：,，]?")
-_CLOSING_RE = re.compile("(?:" + "|".join(sorted(_BOILERPLATE_CLOSINGS, key=len, reverse=True)) + ")[。.!！]?")
+_FILLER_RE = re.compile("|".join(sorted(set(_FILLER_PHRASES) | set(_BOILERPLATE_CLOSINGS), key=len, reverse=True)))
 # Administrative prefixes that every address in the district may or may not carry: noise for matching.
 _ADMIN_PREFIX_RE = re.compile(r"^(?:安徽省)?(?:合肥市)?(?:包河区)?")
 
@@ -89,10 +88,10 @@ def clean_text(text: str | None) -> str:
     """Text ready for character comparison: no boilerplate, simplified, half-width, no punctuation or spaces."""
     if not text:
         return ""
-    text = simplify(text)
-    text = _OPENING_RE.sub("", text)
-    text = _CLOSING_RE.sub("", text)
+    # one translate pass (t2s, half-width, punctuation out), then boilerplate: openings at the start, closings and
+    # filler anywhere (closings end up mid-text once sentences are joined)
     text = text.translate(_translation()).lower()
+    text = _OPENING_RE.sub("", text)
     return _FILLER_RE.sub("", text)
 
 

@@ -44,7 +44,6 @@ class Records:
     road: list[str]
     area: list[str]  # 9-digit street code from the codes or the parsed street/community name, else ''
     problem: list[str] = field(default_factory=list)  # text without place words: what the problem is
-    bigrams: list[str] = field(default_factory=list)  # space-joined character bigrams of problem
     estate: list[str] = field(default_factory=list)
     roads: list[tuple[str, ...]] = field(default_factory=list)  # every road the address names
     cat_l2: list[frozenset] = field(default_factory=list)  # unified l2 codes of the feed's category (may be empty)
@@ -121,8 +120,81 @@ def _strings(table: pa.Table, name: str) -> list[str]:
     return [v or "" for v in table.column(name).to_pylist()]
 
 
-def prepare(intakes: pa.Table) -> Records:
-    """Normalise every intake of the table (any superset of MATCH_COLUMNS) into a Records bundle."""
+_TEXT_COLUMNS = ("title", "content", "source_category", "address", "street_code", "community_code", "area_code", "channel")
+PARALLEL_FROM = 50_000  # below this many intakes, worker processes cost more than they save
+
+
+def _chunks(columns: list[list], n: int, workers: int) -> list[tuple[list, ...]]:
+    parts = max(1, workers * 4) if n >= PARALLEL_FROM and workers > 1 else 1
+    size = -(-n // parts) if n else 1
+    return [tuple(column[start : start + size] for column in columns) for start in range(0, max(n, 1), size)]
+
+
+def _offsets(chunks):
+    start = 0
+    for chunk in chunks:
+        yield chunk, start
+        start += len(chunk[0])
+
+
+class _pool:
+    """A fork pool when there is more than one chunk, else nothing (map in this process)."""
+
+    def __init__(self, workers: int, chunks: int):
+        self.pool = None
+        if workers > 1 and chunks > 1:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(workers)
+
+    def __enter__(self):
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+def _parse_addresses(addresses: list) -> list[normalize.AddressKeys]:
+    return [_address(a) for a in addresses]
+
+
+def _normalise_rows(job) -> tuple[list, ...]:
+    """Per-intake text work for one chunk (runs in a worker process for big batches)."""
+    (titles, contents, labels, addresses, street_codes, community_codes, area_codes, channels), parsed, estates = job
+    gazetteer = normalize.Gazetteer(estates)
+    out: tuple[list, ...] = tuple([] for _ in range(12))
+    text, topic, window, place_key, road, area, problem, estate, roads, cat_l2, cat_l1, block_topic = out
+    for i in range(len(titles)):
+        title = normalize.clean_text(titles[i])
+        content = normalize.clean_text(contents[i])
+        # the title is often a prefix of the content: do not count it twice
+        full = content if title and title in content else (title + content)
+        text.append(full)
+        keys = parsed[i]
+        named_estate = keys.estate or gazetteer.find(full)
+        estate.append(named_estate)
+        problem.append(normalize.problem_text(full, (named_estate, keys.road, *keys.crossing.split("|"))))
+        label = normalize.simplify(labels[i])
+        kind = topics.topic_of(label, title, content)
+        topic.append(kind)
+        window.append(topics.family_of(kind).window_s)
+        place_key.append(keys.place_key)
+        road.append(keys.road)
+        roads.append(tuple(keys.crossing.split("|")) if keys.crossing else ((keys.road,) if keys.road else ()))
+        area.append(_area(street_codes[i], community_codes[i], area_codes[i], keys))
+        l2, l1 = categories.codes(channels[i], label)
+        cat_l2.append(l2)
+        cat_l1.append(l1)
+        block_topic.append(min(l1) if len(l1) == 1 else kind)
+    return out
+
+
+def prepare(intakes: pa.Table, workers: int = 1) -> Records:
+    """Normalise every intake of the table (any superset of MATCH_COLUMNS) into a Records bundle.
+
+    workers > 1 spreads the per-intake text work over that many processes for big batches."""
     missing = [c for c in MATCH_COLUMNS if c not in intakes.column_names]
     if missing:
         raise ValueError(f"intake table lacks columns needed for matching: {missing}")
@@ -143,43 +215,19 @@ def prepare(intakes: pa.Table) -> Records:
     cell_x = np.where(has_point, np.floor(np.nan_to_num(lon) * normalize.METRES_PER_DEG_LON / CELL_M), -1).astype(np.int64)
     cell_y = np.where(has_point, np.floor(np.nan_to_num(lat) * normalize.METRES_PER_DEG_LAT / CELL_M), -1).astype(np.int64)
 
-    titles = table.column("title").to_pylist()
-    contents = table.column("content").to_pylist()
-    labels = table.column("source_category").to_pylist()
-    addresses = table.column("address").to_pylist()
-    street_codes = table.column("street_code").to_pylist()
-    community_codes = table.column("community_code").to_pylist()
-    area_codes = table.column("area_code").to_pylist()
-    channels = table.column("channel").to_pylist()
-    text, topic, window, place_key, road, area, problem, bigrams = [], [], [], [], [], [], [], []
-    estate, roads, cat_l2, cat_l1, block_topic = [], [], [], [], []
-    parsed = [_address(a) for a in addresses]
-    # estates named only in the text: looked up among the estates the batch's addresses name
-    gazetteer = normalize.Gazetteer(keys.estate for keys in parsed if keys.estate)
-    for i in range(n):
-        title = normalize.clean_text(titles[i])
-        content = normalize.clean_text(contents[i])
-        # the title is often a prefix of the content: do not count it twice
-        full = content if title and title in content else (title + content)
-        text.append(full)
-        keys = parsed[i]
-        named_estate = keys.estate or gazetteer.find(full)
-        estate.append(named_estate)
-        what = normalize.problem_text(full, (named_estate, keys.road, *keys.crossing.split("|")))
-        problem.append(what)
-        bigrams.append(" ".join(sorted({what[k : k + 2] for k in range(len(what) - 1)})))
-        label = normalize.simplify(labels[i])
-        kind = topics.topic_of(label, title, content)
-        topic.append(kind)
-        window.append(topics.family_of(kind).window_s)
-        place_key.append(keys.place_key)
-        road.append(keys.road)
-        roads.append(tuple(keys.crossing.split("|")) if keys.crossing else ((keys.road,) if keys.road else ()))
-        area.append(_area(street_codes[i], community_codes[i], area_codes[i], keys))
-        l2, l1 = categories.codes(channels[i], label)
-        cat_l2.append(l2)
-        cat_l1.append(l1)
-        block_topic.append(min(l1) if len(l1) == 1 else kind)
+    columns = [table.column(name).to_pylist() for name in _TEXT_COLUMNS]
+    chunks = _chunks(columns, n, workers)
+    with _pool(workers, len(chunks)) as pool:
+        mapper = pool.map if pool is not None else map
+        parsed = [keys for part in mapper(_parse_addresses, [chunk[3] for chunk in chunks]) for keys in part]
+        # estates named only in the text: looked up among the estates the batch's addresses name
+        estates = sorted({keys.estate for keys in parsed if keys.estate})
+        jobs = [(chunk, parsed[start : start + len(chunk[0])], estates) for chunk, start in _offsets(chunks)]
+        parts = list(mapper(_normalise_rows, jobs))
+    text, topic, window, place_key, road, area, problem, estate, roads, cat_l2, cat_l1, block_topic = (
+        [value for part in parts for value in part[k]] for k in range(12)
+    )
+    channels = columns[_TEXT_COLUMNS.index("channel")]
     roads_vocabulary: dict[str, int] = {}
     codes = {
         "caller": encode(_strings(table, "caller_key")),
@@ -213,7 +261,6 @@ def prepare(intakes: pa.Table) -> Records:
         road=road,
         area=area,
         problem=problem,
-        bigrams=bigrams,
         estate=estate,
         roads=roads,
         cat_l2=cat_l2,

@@ -127,7 +127,7 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
     detached = _detached_by_cannot_link(con, decisions)
     decided = sorted({key for d in decisions.valid for key in (d.a, d.b)})
     context = _load_context(con, detached, decided)
-    records = records_mod.prepare(context)
+    records = records_mod.prepare(context, workers=threads)
     # prepare() sorts by time: carry is_new / case_id along the same order
     order_table = context.select(["received_at", "channel", "source_id", "is_new", "case_id"]).sort_by(
         [("received_at", "ascending"), ("channel", "ascending"), ("source_id", "ascending")]
