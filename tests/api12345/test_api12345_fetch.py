@@ -61,9 +61,10 @@ def test_every_version_once_despite_faults(server, versions):
 
 
 def test_slow_response_times_out_and_is_retried(server, versions):
-    server.set_faults(Faults(script=["slow"], slow_seconds=1.0))
-    with httpx.Client(timeout=0.3) as client:
-        got = [version_key(r) for p in fetch_work_orders(server.url, TOKEN, None, client=client, **NO_WAIT)
+    server.set_faults(Faults(script=["slow"], slow_seconds=1.5))
+    with httpx.Client(timeout=0.5) as client:
+        got = [version_key(r) for p in fetch_work_orders(server.url, TOKEN, None, client=client, max_retries=10,
+                                                         **NO_WAIT)
                for r in p.records]
     assert sorted(got) == _all_keys(versions)
     assert server.faults_injected == {"slow": 1}
