@@ -29,13 +29,16 @@ _LOCAL_NUMBER = re.compile(r"^[2-9]\d{6,7}$")
 
 # -- patterns for numbers written inside free text -------------------------------------------------------------
 _D = r"[0-9０-９]"
-_SEP = r"[\s\-－.·]?"
+_SEP = r"[\s\-－]?"  # may stand between any two digits
+_GROUP_SEP = r"[\s\-－.·]?"  # dots only between the usual groups (138.0551.2345), else 1.7096258591 would match
 _COUNTRY = rf"(?:(?:\+|＋|00)?86{_SEP})?"
 _NOT_AFTER_DIGIT = r"(?<![0-9０-９])"
 _NOT_BEFORE_DIGIT = r"(?![0-9０-９])"
-_MOBILE_IN_TEXT = rf"{_COUNTRY}1{_SEP}[3-9３-９](?:{_SEP}{_D}){{9}}"
+_MOBILE_IN_TEXT = (
+    rf"{_COUNTRY}(?:1[3-9３-９]{_D}{_GROUP_SEP}{_D}{{4}}{_GROUP_SEP}{_D}{{4}}|1{_SEP}[3-9３-９](?:{_SEP}{_D}){{9}})"
+)
 _LANDLINE_IN_TEXT = (
-    rf"(?:(?:\+|＋|00)?86{_SEP}[(（]?0?{_D}{{2,3}}[)）]?|[(（]?0{_D}{{2,3}}[)）]?){_SEP}"
+    rf"(?:(?:\+|＋|00)?86{_SEP}[(（]?0?{_D}{{2,3}}[)）]?|[(（]?0{_D}{{2,3}}[)）]?){_GROUP_SEP}"
     rf"[2-9２-９]{_D}{{2,3}}{_SEP}{_D}{{4}}"
 )
 # A bare 7-8 digit local number is only recognised right after a word that announces a number: on its own,

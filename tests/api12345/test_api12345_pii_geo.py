@@ -88,6 +88,12 @@ def test_checksum():
                                    else "340111199001011231")
 
 
+@pytest.mark.parametrize("text", ["1.7096258591E9", "117.337285,31.802989", "2024-03-01 06:18:10",
+                                  "20240301 061810", "BH12345202403010015", "共1234567元", "0.123 4567 8901"])
+def test_numbers_that_are_not_phones_are_left_alone(text):
+    assert mask_text(text) == text
+
+
 def test_mask_text_hides_numbers_and_keeps_the_rest():
     card = _id_with_checksum("34011119850612001")
     text = (f"市民来电反映：我的电话13805512345，另一个+86-139-5600-1188，座机(0551)63351234，电话：63351234，"
@@ -107,6 +113,8 @@ _filler = st.text(alphabet="市民反映井盖缺失路口小区噪声，。：�
 _phone_written = st.one_of(
     st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
     st.from_regex(r"(\+86-|0086 |86)?1[3-9][0-9] ?[0-9]{4} ?[0-9]{4}", fullmatch=True),
+    st.from_regex(r"1[3-9][0-9][.-][0-9]{4}[.-][0-9]{4}", fullmatch=True),
+    st.from_regex(r"0[1-9][0-9]{2}\.[2-9][0-9]{7}", fullmatch=True),
     st.from_regex(r"\(?0[1-9][0-9]{2}\)?-?[2-9][0-9]{6,7}", fullmatch=True),
     st.from_regex(r"[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9X]",
                   fullmatch=True),
