@@ -37,6 +37,7 @@ COLUMNS = ("警情编号", "接警时间", "报警电话", "报警人", "警情�
            "转办时间", "转办去向", "处置反馈", "反馈时间", "状态")
 # Personal columns: hashed (phone) or dropped (name), never shown in a quarantine record.
 _PERSONAL = ("报警电话", "报警人")
+_KEPT_IN_EXTRA = ("管辖单位", "处置反馈", "反馈时间")
 
 
 def delivery_day_version(name: str) -> tuple[date, int] | None:
@@ -88,7 +89,9 @@ def map_row(rec: dict[str, str], pii, *, load_id: str, delivery: str, position: 
         handed_to=handed_to,
         dispatched_at=dispatched,
         source_status=text_or_none(rec["状态"]),
-        extra=mask_text(to_json({k: v for k in ("管辖单位", "处置反馈", "反馈时间") if (v := text_or_none(rec[k]))})),
+        # 管辖单位 / 处置反馈 / 反馈时间 and any column the spec does not name are kept, not interpreted.
+        extra=mask_text(to_json({k: v for k in rec if k in _KEPT_IN_EXTRA or (k not in COLUMNS and k)
+                                 if (v := text_or_none(rec[k]))})),
     )
     events = [make_event(CHANNEL, source_id, 1, received, "received", position, unit=text_or_none(rec["管辖单位"]))]
     if dispatched is not None:
@@ -115,8 +118,9 @@ def parse_110(data: bytes, delivery: str, pii, *, load_id: str,
         out.reject("empty file: no header, no trailer")
         return out
     header = [h.strip() for h in records[0]]
-    if header[: len(COLUMNS)] != list(COLUMNS):
-        out.reject(f"header is not the 110 layout: {','.join(header[:4])}...")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        out.reject(f"header lacks {', '.join(missing)}: not the 110 layout")
         return out
     trailer = None
     body = records[1:]

@@ -72,6 +72,12 @@ def _unknown_keys(obj: dict) -> dict:
     return extra
 
 
+def _caller_key(pii, phone) -> str | None:
+    if isinstance(phone, int) and not isinstance(phone, bool):
+        phone = str(phone)  # some systems write the number as a JSON number
+    return pii.caller_key(phone) if isinstance(phone, str) else None
+
+
 def map_ticket(obj, pii, *, expected_hotline: str | None, load_id: str, delivery: str, position: int):
     if not isinstance(obj, dict):
         raise RecordError("line is not a JSON object")
@@ -101,7 +107,7 @@ def map_ticket(obj, pii, *, expected_hotline: str | None, load_id: str, delivery
     row.update(
         version_at=updated,
         received_at=received,
-        caller_key=pii.caller_key(caller.get("phone") if isinstance(caller.get("phone"), str) else None),
+        caller_key=_caller_key(pii, caller.get("phone")),
         title=mask_text(text_or_none(obj.get("summary"))),
         content=mask_text(text_or_none(obj.get("detail"))),
         address=mask_text(text_or_none(location.get("address"))),

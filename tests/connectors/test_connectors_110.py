@@ -92,3 +92,24 @@ def test_unrecognised_file_name_is_reported_not_dropped(tmp_path):
     write(landing / "110" / "notes.txt", b"hello")
     report = load_file_feed(wh, landing, "110", pii=PII)
     assert report.deliveries_failed == 1 and "naming" in report.failures[0]
+
+
+def test_columns_in_another_order_or_new_columns_are_accepted_and_kept():
+    import csv
+    import io
+    import json
+
+    from connectors.feed110 import COLUMNS
+    header = list(reversed(COLUMNS)) + ["新字段"]
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    row = {**row_110(1), "新字段": "值"}
+    writer.writerow([row[h] for h in header])
+    data = (buf.getvalue() + "合计：1条\r\n").encode("gb18030")
+    parsed = parse_110(data, "fjwjq_20240305.csv", PII, load_id="L")
+    (loaded,) = parsed.rows
+    assert loaded["source_id"] == "340111202403050001"
+    assert json.loads(loaded["extra"])["新字段"] == "值"
+    bad = csv_110([row_110(1)]).replace("警情编号".encode("gb18030"), "编号".encode("gb18030"), 1)
+    assert "警情编号" in parse_110(bad, "fjwjq_20240305.csv", PII, load_id="L").failure

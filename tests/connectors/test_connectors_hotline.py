@@ -81,3 +81,9 @@ def test_truncated_gzip_keeps_what_was_readable():
     assert len(parsed.rows) > 0
     assert any(q.position == -1 and "gzip" in q.reason for q in parsed.quarantine)
     assert parsed.rows_in == len(parsed.rows) + sum(1 for q in parsed.quarantine if q.position != -1)
+
+
+def test_a_phone_written_as_a_json_number_still_gives_the_caller_key():
+    parsed = parse_hotline(jsonl([ticket(1, caller={"phone": 13805512345})]), "12319/2024-03-05.jsonl", PII,
+                           load_id="L")
+    assert parsed.rows[0]["caller_key"] == PII.caller_key("13805512345")
