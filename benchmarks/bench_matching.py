@@ -4,7 +4,8 @@ Commands:
   quality  --seeds 1 2 3 [--days 30 --per-day 1000]   simulate, load, match, evaluate per seed (the quality bar)
   scale    --intakes 100000 [1000000 ...]             matcher time, candidates, peak memory (+ F1) per size
   splink   --intakes 100000                           Splink 5 (DuckDB) on the same intakes, side by side
-  all                                                 quality on three seeds, scale at 100 k and 1 M, Splink 100 k
+  blocking --base DIR                                 blocking recall and candidates per intake on a built month
+  (scale/splink build a base month with --base-seed unless --base names one already built)
 
 Results are merged into benchmarks/results/matching.json (each command updates its own section).
 
@@ -352,6 +353,30 @@ def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int) -> l
     return rows
 
 
+def run_blocking(home: Path) -> dict:
+    """Blocking recall (share of true pairs that become candidates) and candidates per intake, rule by rule."""
+    import duckdb
+    import numpy as np
+
+    from dedupe import blocking, records as records_mod
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    table = con.sql("SELECT " + ", ".join(records_mod.MATCH_COLUMNS) + " FROM core.intake").to_arrow_table()
+    truth = dict(
+        ((c, s), i) for c, s, i in con.execute(
+            f"SELECT channel, source_id, incident_id FROM read_parquet('{home / 'truth' / 'intakes.parquet'}')"
+        ).fetchall()
+    )
+    con.close()
+    records = records_mod.prepare(table)
+    started = time.perf_counter()
+    pairs_i, pairs_j = blocking.candidate_pairs(records, np.ones(len(records), bool))
+    seconds = time.perf_counter() - started
+    stats = blocking.blocking_recall(records, pairs_i, pairs_j, [truth.get(records.key(k)) for k in range(len(records))])
+    return {"intakes": len(records), "blocking_seconds": round(seconds, 2),
+            **{k: round(v, 4) if isinstance(v, float) else v for k, v in stats.items()}}
+
+
 def _update_results(section: str, value) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -372,6 +397,8 @@ def main(argv: list[str]) -> int:
     scale.add_argument("--intakes", type=int, nargs="+", default=[100_000, 1_000_000])
     scale.add_argument("--base-seed", type=int, default=404)
     scale.add_argument("--base", type=Path, help="an already built base month (folder with warehouse + truth)")
+    block = sub.add_parser("blocking")
+    block.add_argument("--base", type=Path, required=True, help="a folder with warehouse.duckdb and truth/")
     splink = sub.add_parser("splink")
     splink.add_argument("--intakes", type=int, nargs="+", default=[100_000])
     splink.add_argument("--base-seed", type=int, default=404)
@@ -380,6 +407,11 @@ def main(argv: list[str]) -> int:
         p.add_argument("--days", type=int, default=30)
         p.add_argument("--per-day", type=int, default=1000)
     args = parser.parse_args(argv)
+    if args.command == "blocking":
+        row = run_blocking(args.base)
+        print(json.dumps(row))
+        _update_results("blocking", row)
+        return 0
     if args.command in ("scale", "splink"):
         base = args.base
         if base is None or not (base / "warehouse.duckdb").exists():

@@ -188,3 +188,10 @@ def test_same_input_same_case_ids(tmp_path):
 def test_missing_intake_table_is_a_clear_error(tmp_path):
     with pytest.raises(RuntimeError, match="core.intake does not exist"):
         match(tmp_path / "empty.duckdb", tmp_path / "review")
+
+
+def test_empty_intake_table_matches_nothing(tmp_path):
+    write_intakes(tmp_path / "w.duckdb", [])
+    report = match(tmp_path / "w.duckdb", tmp_path / "review")
+    assert (report.intakes_matched, report.new_cases, report.candidates) == (0, 0, 0)
+    assert case_links(tmp_path / "w.duckdb") == {}
