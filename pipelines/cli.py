@@ -37,6 +37,43 @@ def _absolute_home(settings: gongzhi_settings.Settings) -> None:
     os.environ["GONGZHI_HOME"] = str(settings.home)
 
 
+# Runs started by `gongzhi run` carry the process that executes them, so a later run can tell a live one from one
+# whose process was killed (and still holds the warehouse pool slot).
+_PID_TAG = "gongzhi/pid"
+_HOST_TAG = "gongzhi/host"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_abandoned_runs(instance) -> list[str]:
+    """Mark in-process runs of this host whose process is gone as failed and free their pool slots.
+
+    Without this a `gongzhi run` killed with SIGKILL would hold the `warehouse` slot forever and every later run
+    would wait for it. Runs launched by the Dagster daemon are left to Dagster's own run monitoring.
+    """
+    import socket
+
+    import dagster as dg
+
+    released = []
+    in_progress = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=in_progress, tags={_HOST_TAG: socket.gethostname()})):
+        pid = int(run.tags.get(_PID_TAG, "0") or 0)
+        if pid and not _process_alive(pid):
+            instance.report_run_failed(run)
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            released.append(run.run_id)
+    return released
+
+
 def run_everything(settings: gongzhi_settings.Settings, *, instance=None, log_level: str = "INFO") -> RunOutcome:
     """Materialise every asset (all landed days of the file feeds, 12345, cases, dbt, exports) in-process."""
     import dagster as dg
@@ -49,6 +86,8 @@ def run_everything(settings: gongzhi_settings.Settings, *, instance=None, log_le
     if instance is None:
         prepare_dagster_home(settings)
         instance = dg.DagsterInstance.get()
+    for run_id in release_abandoned_runs(instance):
+        print(f"gongzhi run: run {run_id} lost its process; marked failed, its warehouse slot freed", file=sys.stderr)
     from pipelines import definitions  # after GONGZHI_HOME / DAGSTER_HOME are set
 
     defs = definitions.defs
@@ -75,9 +114,11 @@ def run_everything(settings: gongzhi_settings.Settings, *, instance=None, log_le
         tags = {}
         print(f"gongzhi run: no file deliveries under {settings.landing}; 12345 at {settings.api_12345_url} only",
               file=sys.stderr)
+    import socket
+
     result = job.execute_in_process(
         instance=instance,
-        tags=tags,
+        tags={**tags, _PID_TAG: str(os.getpid()), _HOST_TAG: socket.gethostname()},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )

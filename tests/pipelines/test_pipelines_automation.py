@@ -1,5 +1,6 @@
 """Sensors, schedules and the pure rules behind the checks, evaluated directly (no daemon)."""
 import json
+import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,3 +116,31 @@ def test_feed_lag_compares_each_feed_with_the_newest():
     assert not fresh_110 and meta["lag_hours"] == pytest.approx(95.0)
     assert feed_lag(newest, "petition")[0]  # weekly export: 6 days behind is normal
     assert feed_lag(newest, "hotline")[0]  # never delivered: not connected yet, not late
+
+
+def test_a_killed_in_process_run_releases_its_warehouse_slot(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from dagster._core.test_utils import instance_for_test
+
+    from pipelines.cli import release_abandoned_runs
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with instance_for_test(overrides={"concurrency": {"pools": {"default_limit": 1}}}) as instance:
+        tags = {"gongzhi/host": socket.gethostname()}
+        killed = instance.create_run_for_job(dg.GraphDefinition("g").to_job(), tags={**tags, "gongzhi/pid": str(dead.pid)})
+        alive = instance.create_run_for_job(dg.GraphDefinition("h").to_job(), tags={**tags, "gongzhi/pid": str(os.getpid())})
+        for run in (killed, alive):
+            instance.handle_run_event(run.run_id, dg.DagsterEvent(
+                event_type_value="PIPELINE_START", job_name=run.job_name, message="start"))
+        instance.event_log_storage.initialize_concurrency_limit_to_default("warehouse")
+        instance.event_log_storage.claim_concurrency_slot("warehouse", killed.run_id, "step")
+        assert instance.event_log_storage.get_concurrency_info("warehouse").active_slot_count == 1
+
+        assert release_abandoned_runs(instance) == [killed.run_id]
+        assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED
+        assert instance.event_log_storage.get_concurrency_info("warehouse").active_slot_count == 0
