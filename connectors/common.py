@@ -62,7 +62,10 @@ class ParsedDelivery:
     def reject(self, reason: str) -> None:
         """Reject the delivery as a whole: every parsed row moves to quarantine with the reason."""
         self.failure = reason
-        moved = [QuarantinedRow(r["position"], f"delivery rejected: {reason}", to_json(r)) for r in self.rows]
+        # The parsed row is already free of personal data; its caller_key (a hex digest) is left out too.
+        moved = [QuarantinedRow(r["position"], f"delivery rejected: {reason}",
+                                to_json({k: v for k, v in r.items() if k != "caller_key" and v is not None}))
+                 for r in self.rows]
         self.quarantine = moved + self.quarantine + [QuarantinedRow(WHOLE_DELIVERY, reason, None)]
         self.rows = []
         self.events = []
