@@ -162,7 +162,7 @@ print(json.dumps({"seconds": time.perf_counter() - started, "candidates": report
 """
 
 
-def run_scale(base: Path, sizes: list[int], period_days: int) -> list[dict]:
+def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None) -> list[dict]:
     import subprocess
 
     from dedupe.evaluate import evaluate_warehouse
@@ -418,8 +418,11 @@ def main(argv: list[str]) -> int:
             base = base or Path(tempfile.mkdtemp(prefix="gz-base-"))
             print(json.dumps(build_warehouse(base, days=args.days, per_day=args.per_day, seed=args.base_seed)))
         if args.command == "scale":
-            _update_results("scale", {"base_seed": args.base_seed, "base_days": args.days, "base_per_day": args.per_day,
-                                      "rows": run_scale(base, args.intakes, args.days)})
+            def save(rows):
+                _update_results("scale", {"base_seed": args.base_seed, "base_days": args.days,
+                                          "base_per_day": args.per_day, "rows": rows})
+
+            run_scale(base, args.intakes, args.days, on_row=save)
         else:
             _update_results("splink", {"base_seed": args.base_seed, "rows": run_splink_side_by_side(base, args.intakes, args.days)})
         return 0
