@@ -120,23 +120,45 @@ handling as (
 
 ),
 
+-- working-day arithmetic by joins on the calendar (a correlated lookup per row is far slower at scale):
+-- the n-th working day after day d is the working day whose workday_seq is seq(d) + n
+calendar as (
+
+    select * from {{ ref('int_work_calendar') }}
+
+),
+
+workdays as (
+
+    select workday_seq, day from calendar where is_workday
+
+),
+
 with_deadline as (
 
     select
-        *,
+        handling.*,
         -- a feed's deadline is used when it has one; an approved extension replaces it; otherwise the
         -- category's time limit counts from dispatch
         coalesce(
-            extended_deadline_at,
-            feed_deadline_at,
-            case when dispatched_at is not null
-                 then {{ deadline_from_limit('dispatched_at', 'limit_value', 'limit_unit') }} end
+            handling.extended_deadline_at,
+            handling.feed_deadline_at,
+            case handling.limit_unit
+                when 'working_days' then {{ at_time_of('limit_day.day', 'handling.dispatched_at') }}
+                when 'calendar_days' then handling.dispatched_at + to_days(cast(handling.limit_value as integer))
+                when 'hours' then handling.dispatched_at + to_hours(cast(handling.limit_value as integer))
+            end
         ) as deadline_at,
-        case when dispatched_at is not null
-              and channel in ({{ "'" ~ var('sign_for_channels') | join("', '") ~ "'" }})
-             then {{ add_working_days('dispatched_at', var('sign_limit_working_days')) }} end as sign_due_at
+        case when handling.channel in ({{ "'" ~ var('sign_for_channels') | join("', '") ~ "'" }})
+             then {{ at_time_of('sign_day.day', 'handling.dispatched_at') }} end as sign_due_at
 
     from handling
+    left join calendar as dispatch_day on dispatch_day.day = cast(handling.dispatched_at as date)
+    left join workdays as sign_day
+      on sign_day.workday_seq = dispatch_day.workday_seq + {{ var('sign_limit_working_days') }}
+    left join workdays as limit_day
+      on handling.limit_unit = 'working_days'
+     and limit_day.workday_seq = dispatch_day.workday_seq + handling.limit_value
 
 ),
 

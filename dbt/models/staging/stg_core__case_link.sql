@@ -14,7 +14,7 @@ renamed as (
         case_id,
         link_type,
         is_lead,
-        match_score,
+        cast(match_score as double) as match_score,
         matched_to_channel,
         matched_to_source_id
 
