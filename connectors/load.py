@@ -23,6 +23,11 @@ from connectors.store import DeliveryResult, Warehouse
 
 FILE_CHANNELS = ("110", "petition", "hotline")
 
+# Parsed rows held before they are written in one transaction. Each transaction pays a fixed cost (a dozen
+# statements and a join of the batch against the whole current layer), so bigger is faster; this bounds memory
+# (a parsed row is roughly 2-3 kB of Python objects).
+BATCH_ROWS = 50_000
+
 
 @dataclass
 class LoadReport:
@@ -186,6 +191,7 @@ def load_file_feed(warehouse: Path, landing: Path, channel: str, *, day: date | 
         return report
     with Warehouse(warehouse) as wh:
         done = wh.loaded_checksums(channel)
+        batch = _Batch(wh, report)
         for delivery in found:
             data = delivery.path.read_bytes()
             cs = checksum(data)
@@ -193,14 +199,40 @@ def load_file_feed(warehouse: Path, landing: Path, channel: str, *, day: date | 
                 report.deliveries_skipped += 1
                 continue
             if delivery.day is None:
-                result = wh.write_delivery(_unrecognised(channel, delivery), cs)
-            elif channel == "110":
-                result = _write_110(wh, delivery, data, cs, pii)
+                batch.add(_unrecognised(channel, delivery), cs)
+            elif channel == "110":  # a _vN file replaces earlier ones: written on its own, after what came before
+                batch.flush()
+                report.add(_write_110(wh, delivery, data, cs, pii))
             else:
-                result = wh.write_delivery(parse(data, delivery.name, pii, new_load_id()), cs)
+                batch.add(parse(data, delivery.name, pii, new_load_id()), cs)
             done.add(cs)
-            report.add(result)
+            if batch.full:
+                batch.flush()
+        batch.flush()
     return report
+
+
+class _Batch:
+    """Parsed deliveries waiting to be written together (``Warehouse.write_deliveries``), in load order."""
+
+    def __init__(self, wh: Warehouse, report: LoadReport):
+        self.wh, self.report = wh, report
+        self.items: list[tuple[ParsedDelivery, str]] = []
+        self.rows = 0
+
+    def add(self, parsed: ParsedDelivery, cs: str) -> None:
+        self.items.append((parsed, cs))
+        self.rows += parsed.rows_in
+
+    @property
+    def full(self) -> bool:
+        return self.rows >= BATCH_ROWS
+
+    def flush(self) -> None:
+        if self.items:
+            for result in self.wh.write_deliveries(self.items):
+                self.report.add(result)
+            self.items, self.rows = [], 0
 
 
 def _page_checksum(records: list) -> str:
@@ -208,24 +240,43 @@ def _page_checksum(records: list) -> str:
 
 
 def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii) -> LoadReport:
-    """Fetch work orders changed since the stored cursor, page by page: each page is one delivery, committed
-    before the cursor advances past it (a crash in between re-fetches the page; its checksum skips it)."""
+    """Fetch work orders changed since the stored cursor, page by page: each page is one delivery. Pages are
+    committed together, ``BATCH_ROWS`` rows at a time, and only then does the cursor advance past them (a crash
+    in between re-fetches those pages; their checksums skip them)."""
     from connectors import api12345  # the HTTP client: imported here so file loads never need it
 
     report = LoadReport("12345")
     with Warehouse(warehouse) as wh:
         done = wh.loaded_checksums("12345")
-        for page in api12345.fetch_work_orders(base_url, token, cursor_store.get()):
+        batch = _Batch(wh, report)
+        cursor_after = None  # of the last page seen: stored only once every page up to it is committed
+
+        def commit() -> None:
+            batch.flush()
+            if cursor_after is not None:
+                cursor_store.set(cursor_after)
+
+        pages = api12345.fetch_work_orders(base_url, token, cursor_store.get())
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                break
+            except BaseException:  # the API gave up: the pages fetched so far are good, keep them
+                commit()
+                raise
             report.deliveries_found += 1
             cs = _page_checksum(page.records)
             if cs in done:
                 report.deliveries_skipped += 1
             else:
-                parsed = _parse_page(page, pii)
-                report.add(wh.write_delivery(parsed, cs))
+                batch.add(_parse_page(page, pii), cs)
                 done.add(cs)
             if page.cursor_after is not None:
-                cursor_store.set(page.cursor_after)
+                cursor_after = page.cursor_after
+            if batch.full:
+                commit()
+        commit()
     return report
 
 

@@ -37,7 +37,9 @@ _DUCKDB_TYPES = {
     pa.int64(): "BIGINT",
     pa.bool_(): "BOOLEAN",
 }
-_EVENT_COLUMNS = ", ".join(f'"{n}"' for n in EVENT_SCHEMA.names)
+_INTAKE_COLUMNS = ", ".join(f'"{n}"' for n in INTAKE_SCHEMA.names)
+_RAW_EVENT_COLUMNS = ", ".join(f'"{n}"' for n in RAW_EVENT_SCHEMA.names)
+_LOAD_LOG_COLUMNS = ", ".join(f'"{n}"' for n in LOAD_LOG_SCHEMA.names)
 
 
 class LoadAccountingError(RuntimeError):
@@ -65,6 +67,26 @@ def arrow_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
         [pa.array([r[name] for r in rows], type=schema.field(name).type) for name in schema.names],
         schema=schema,
     )
+
+
+def _staged_rows(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
+    """The batch's intake rows, with ``_seq`` (the delivery's place in the batch: the later wins a tie)."""
+    rows = [r for _, parsed in with_rows for r in parsed.rows]
+    seq = [s for s, parsed in with_rows for _ in parsed.rows]
+    return arrow_table(rows, INTAKE_SCHEMA).append_column("_seq", pa.array(seq, pa.int32()))
+
+
+def _staged_events(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
+    """The batch's events as raw events (load id, delivery, position) plus ``_seq`` and their delivered order."""
+    events = [e for _, parsed in with_rows for e in parsed.events]
+    table = arrow_table(events, _BATCH_EVENT_SCHEMA)
+    load_ids = [parsed.load_id for _, parsed in with_rows for _ in parsed.events]
+    deliveries = [parsed.delivery for _, parsed in with_rows for _ in parsed.events]
+    seq = [s for s, parsed in with_rows for _ in parsed.events]
+    return (table.append_column("load_id", pa.array(load_ids, pa.string()))
+            .append_column("delivery", pa.array(deliveries, pa.string()))
+            .append_column("_seq", pa.array(seq, pa.int32()))
+            .append_column("_order", pa.array(range(len(events)), pa.int64())))
 
 
 @dataclass(frozen=True)
@@ -118,7 +140,7 @@ class Warehouse:
         rows = self.con.execute("SELECT delivery FROM core.load_log WHERE channel = ?", [channel]).fetchall()
         return {r[0] for r in rows}
 
-    # ---- writing one delivery -----------------------------------------------------------------------------
+    # ---- writing deliveries ------------------------------------------------------------------------------
 
     def write_delivery(self, parsed: ParsedDelivery, checksum: str | None, *,
                        excluded_deliveries: frozenset[str] = frozenset(),
@@ -128,92 +150,116 @@ class Warehouse:
         ``excluded_deliveries``: deliveries of this channel whose rows must never be current (replaced files).
         ``to_current=False``: raw only (the delivery was itself replaced before it arrived).
         """
+        return self._write_batch([(parsed, checksum)], excluded_deliveries, to_current)[0]
+
+    def write_deliveries(self, batch: list[tuple[ParsedDelivery, str | None]]) -> list[DeliveryResult]:
+        """Write several deliveries of one channel, in load order, in one transaction: the result is the same
+        as writing them one after the other (a later delivery wins a version_at tie), but the fixed cost of the
+        statements and of the current-layer merge (a join against the whole current layer) is paid once.
+        Deliveries that replace others (110 ``_vN``) must go through ``write_delivery``."""
+        if any(parsed.superseded_deliveries for parsed, _ in batch):
+            raise ValueError("a delivery that replaces others must be written on its own (write_delivery)")
+        return self._write_batch(batch, frozenset(), True)
+
+    def _write_batch(self, batch: list[tuple[ParsedDelivery, str | None]], excluded_deliveries: frozenset[str],
+                     to_current: bool) -> list[DeliveryResult]:
+        if not batch:
+            return []
         con = self.con
-        channel = parsed.channel
+        channel = batch[0][0].channel
+        if any(parsed.channel != channel for parsed, _ in batch):
+            raise ValueError("a batch holds deliveries of one channel")
         self._ensure_channel(channel)
-        rows_quarantined = sum(1 for q in parsed.quarantine if q.position != WHOLE_DELIVERY)
-        rows_in, rows_loaded = parsed.rows_in, len(parsed.rows)
-        if rows_in != rows_loaded + rows_quarantined:
-            raise LoadAccountingError(
-                f"{channel} {parsed.delivery}: rows_in {rows_in} != loaded {rows_loaded} + quarantined {rows_quarantined}"
-            )
+        counts = []
+        for parsed, _ in batch:  # checked for every delivery before anything is written
+            rows_quarantined = sum(1 for q in parsed.quarantine if q.position != WHOLE_DELIVERY)
+            rows_in, rows_loaded = parsed.rows_in, len(parsed.rows)
+            if rows_in != rows_loaded + rows_quarantined:
+                raise LoadAccountingError(
+                    f"{channel} {parsed.delivery}: rows_in {rows_in} != loaded {rows_loaded} + quarantined {rows_quarantined}"
+                )
+            counts.append((rows_in, rows_loaded, rows_quarantined))
         now = datetime.now()
+        with_rows = [(seq, parsed) for seq, (parsed, _) in enumerate(batch) if parsed.rows]
+        became_current: dict[int, int] = {}
         con.execute("BEGIN TRANSACTION")
         try:
-            became_current = 0
-            if parsed.rows:
-                rows_tbl = arrow_table(parsed.rows, INTAKE_SCHEMA)
-                events_tbl = arrow_table(parsed.events, _BATCH_EVENT_SCHEMA)
-                con.register("_batch_rows", rows_tbl)
-                con.register("_batch_events", events_tbl)
-                con.execute(f"INSERT INTO {raw_table(channel)} SELECT * FROM _batch_rows")
-                con.execute(
-                    f"INSERT INTO {raw_event_table(channel)} SELECT {_EVENT_COLUMNS}, ?, ?, position FROM _batch_events",
-                    [parsed.load_id, parsed.delivery],
-                )
-            if to_current and parsed.superseded_deliveries:
-                self._drop_superseded(channel, parsed.superseded_deliveries, excluded_deliveries)
-            if to_current and parsed.rows:
-                became_current = self._merge_current(parsed)
-            if parsed.rows:
+            if with_rows:
+                con.register("_batch_rows", _staged_rows(with_rows))
+                con.register("_batch_events", _staged_events(with_rows))
+                con.execute(f"INSERT INTO {raw_table(channel)} SELECT {_INTAKE_COLUMNS} FROM _batch_rows")
+                con.execute(f"INSERT INTO {raw_event_table(channel)} SELECT {_RAW_EVENT_COLUMNS} FROM _batch_events")
+            superseded = batch[0][0].superseded_deliveries
+            if to_current and superseded:
+                self._drop_superseded(channel, superseded, excluded_deliveries)
+            if to_current and with_rows:
+                became_current = self._merge_current()
+            if with_rows:
                 con.unregister("_batch_rows")
                 con.unregister("_batch_events")
-            if parsed.quarantine:
-                q = pa.Table.from_pylist(
-                    [{"channel": channel, "load_id": parsed.load_id, "delivery": parsed.delivery,
-                      "position": r.position, "reason": r.reason, "content_masked": r.content_masked,
-                      "quarantined_at": now} for r in parsed.quarantine],
-                    schema=QUARANTINE_SCHEMA,
-                )
+            quarantined = [(parsed, r) for parsed, _ in batch for r in parsed.quarantine]
+            if quarantined:
+                q = pa.Table.from_arrays([
+                    pa.array([channel] * len(quarantined), pa.string()),
+                    pa.array([p.load_id for p, _ in quarantined], pa.string()),
+                    pa.array([p.delivery for p, _ in quarantined], pa.string()),
+                    pa.array([r.position for _, r in quarantined], pa.int64()),
+                    pa.array([r.reason for _, r in quarantined], pa.string()),
+                    pa.array([r.content_masked for _, r in quarantined], pa.string()),
+                    pa.array([now] * len(quarantined), pa.timestamp("us")),
+                ], schema=QUARANTINE_SCHEMA)
                 con.register("_batch_quarantine", q)
                 con.execute("INSERT INTO core.quarantine SELECT * FROM _batch_quarantine")
                 con.unregister("_batch_quarantine")
-            con.execute(
-                "INSERT INTO core.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [parsed.load_id, channel, parsed.delivery, checksum, rows_in, rows_loaded, rows_quarantined, now],
-            )
+            log = pa.table({
+                "load_id": [p.load_id for p, _ in batch], "channel": [channel] * len(batch),
+                "delivery": [p.delivery for p, _ in batch], "checksum": pa.array([c for _, c in batch], pa.string()),
+                "rows_in": [c[0] for c in counts], "rows_loaded": [c[1] for c in counts],
+                "rows_quarantined": [c[2] for c in counts], "loaded_at": pa.array([now] * len(batch), pa.timestamp("us")),
+            })
+            con.register("_batch_log", log)
+            con.execute(f"INSERT INTO core.load_log SELECT {_LOAD_LOG_COLUMNS} FROM _batch_log")
+            con.unregister("_batch_log")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return DeliveryResult(channel, parsed.delivery, parsed.load_id, rows_in, rows_loaded, rows_quarantined,
-                              became_current, parsed.failure)
+        return [DeliveryResult(channel, parsed.delivery, parsed.load_id, *counts[seq], became_current.get(seq, 0),
+                               parsed.failure) for seq, (parsed, _) in enumerate(batch)]
 
-    def _merge_current(self, parsed: ParsedDelivery) -> int:
-        """Merge the delivery's rows into core.intake (and their events into core.intake_event); returns the
-        number of rows that became current. Few statements per delivery: their fixed cost dominates small ones."""
+    def _merge_current(self) -> dict[int, int]:
+        """Merge the staged rows (``_batch_rows``, ``_batch_events``) into core.intake and core.intake_event, in
+        a handful of set statements whatever the batch size. Returns, per delivery of the batch, how many of its
+        rows are now current."""
         con = self.con
-        # Within the delivery: the greatest version_at, then the later position (rows are in position order).
-        best: dict[str, dict] = {}
-        for row in parsed.rows:
-            held = best.get(row["source_id"])
-            if held is None or row["version_at"] >= held["version_at"]:
-                best[row["source_id"]] = row
-        winners = list(best.values())
-        con.register("_winners", arrow_table(winners, INTAKE_SCHEMA))
-        # An older version never overwrites a newer one; an equal version_at from this (later) load wins.
-        newer = con.execute(
-            "SELECT w.source_id FROM _winners w JOIN core.intake c "
-            "ON c.channel = w.channel AND c.source_id = w.source_id WHERE c.version_at > w.version_at"
-        ).fetchall()
-        if newer:
-            stale = {r[0] for r in newer}
-            winners = [w for w in winners if w["source_id"] not in stale]
-            con.unregister("_winners")
-            con.register("_winners", arrow_table(winners, INTAKE_SCHEMA))
-        if winners:
-            keep = {(w["source_id"], w["position"]) for w in winners}
-            events = [e for e in parsed.events if (e["source_id"], e["position"]) in keep]
-            con.register("_winner_events", arrow_table(events, EVENT_SCHEMA))
-            con.execute("DELETE FROM core.intake_event e USING _winners w "
-                        "WHERE e.channel = w.channel AND e.source_id = w.source_id")
-            con.execute("DELETE FROM core.intake c USING _winners w "
-                        "WHERE c.channel = w.channel AND c.source_id = w.source_id")
-            con.execute("INSERT INTO core.intake SELECT * FROM _winners")
-            con.execute("INSERT INTO core.intake_event SELECT * FROM _winner_events")
-            con.unregister("_winner_events")
-        con.unregister("_winners")
-        return len(winners)
+        # Per intake the greatest version_at, then the later delivery of the batch, then the later position;
+        # then an older version never overwrites a newer one (an equal version_at from this later load wins).
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _winners AS
+            SELECT * FROM _batch_rows
+            QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY version_at DESC, _seq DESC,
+                                       position DESC) = 1
+            """
+        )
+        con.execute("DELETE FROM _winners w USING core.intake c "
+                    "WHERE c.channel = w.channel AND c.source_id = w.source_id AND c.version_at > w.version_at")
+        con.execute("DELETE FROM core.intake_event e USING _winners w "
+                    "WHERE e.channel = w.channel AND e.source_id = w.source_id")
+        con.execute("DELETE FROM core.intake c USING _winners w "
+                    "WHERE c.channel = w.channel AND c.source_id = w.source_id")
+        con.execute(f"INSERT INTO core.intake SELECT {_INTAKE_COLUMNS} FROM _winners ORDER BY _seq, position")
+        con.execute(
+            f"""
+            INSERT INTO core.intake_event
+            SELECT {", ".join(f"e.{n}" for n in EVENT_SCHEMA.names)}
+            FROM _batch_events e JOIN _winners w ON e._seq = w._seq AND e.position = w.position
+            ORDER BY e._seq, e._order
+            """
+        )
+        per_delivery = dict(con.execute("SELECT _seq, count(*) FROM _winners GROUP BY _seq").fetchall())
+        con.execute("DROP TABLE _winners")
+        return per_delivery
 
     def _drop_superseded(self, channel: str, superseded: tuple[str, ...], excluded: frozenset[str]) -> None:
         """Remove current rows that came from replaced deliveries, then put back, for those intakes, the best
