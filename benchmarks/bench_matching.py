@@ -189,7 +189,9 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None) -> li
             "over_merge_rate": round(metrics["over_merge_rate"], 4),
         }
         rows.append(row)
-        print(json.dumps(row))
+        print(json.dumps(row), flush=True)
+        if on_row is not None:
+            on_row(rows)  # saved after each size: a long run interrupted keeps what it measured
     return rows
 
 
