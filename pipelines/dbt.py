@@ -36,6 +36,9 @@ def dbt_project_exists() -> bool:
 
 # The orchestration's own target folder: a manual `dbt build` (target/) never rewrites the manifest Dagster reads.
 TARGET_PATH = Path("target") / "dagster"
+# Where each `dbt build` of a run writes: one fixed folder (runs that build are one at a time, in the warehouse
+# pool), instead of dagster-dbt's folder per invocation that would grow by megabytes every hourly poll.
+RUN_TARGET_PATH = DBT_DIR / "target" / "dagster-run"
 
 
 def dbt_project() -> DbtProject:

@@ -1,5 +1,6 @@
 """The Dagster code location `gongzhi` (pyproject [tool.dagster]): `defs`."""
 
+import os
 import sys
 import warnings
 
@@ -8,7 +9,8 @@ import dagster as dg
 # backfill_policy and pools are marked beta in Dagster 1.13; the warnings say nothing to the operator.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-from pipelines import assets, checks, dbt
+from pipelines import assets, checks
+from pipelines import dbt as dbt_wiring  # `dbt` is the resource key the dbt assets take
 from pipelines.automation import JOBS, SCHEDULES, SENSORS
 from pipelines.resources import GongzhiResource
 from pipelines.assets import FILE_FEEDS
@@ -19,29 +21,27 @@ DEFINITION_PROBLEMS = assets.DEFINITION_PROBLEMS
 
 
 def _dbt_assets() -> list[dg.AssetsDefinition]:
-    if not dbt.dbt_project_exists():
-        DEFINITION_PROBLEMS.append(f"no dbt project in {dbt.DBT_DIR}: the graph has no dbt models")
+    if not dbt_wiring.dbt_project_exists():
+        DEFINITION_PROBLEMS.append(f"no dbt project in {dbt_wiring.DBT_DIR}: the graph has no dbt models")
         print(f"gongzhi: {DEFINITION_PROBLEMS[-1]}", file=sys.stderr)
         return []
     from dagster_dbt import DbtCliResource, dbt_assets
 
-    project = dbt.dbt_project()
+    project = dbt_wiring.dbt_project()
     try:
-        manifest = dbt.ensure_manifest(project)
-    except dbt.ManifestError as exc:
+        manifest = dbt_wiring.ensure_manifest(project)
+    except dbt_wiring.ManifestError as exc:
         # The rest of the graph stays usable (UI, loads, matching); the failure is loud, never silent.
         DEFINITION_PROBLEMS.append(f"dbt models left out of the graph: {exc}")
         print(f"gongzhi: ERROR {DEFINITION_PROBLEMS[-1]}", file=sys.stderr)
         return []
 
-    @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=dbt.TRANSLATOR, name="dbt_models",
+    @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=dbt_wiring.TRANSLATOR, name="dbt_models",
                 pool=assets.WAREHOUSE_POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, gongzhi: GongzhiResource):
         # dbt's profile reads GONGZHI_HOME; give the subprocess the same absolute home this run uses.
-        import os
-
         os.environ["GONGZHI_HOME"] = str(gongzhi.settings().home)
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build"], context=context, target_path=dbt_wiring.RUN_TARGET_PATH).stream()
 
     return [dbt_models]
 
@@ -64,7 +64,7 @@ def build_definitions() -> dg.Definitions:
         jobs=JOBS,
         schedules=SCHEDULES,
         sensors=SENSORS,
-        resources={"gongzhi": GongzhiResource(), **({"dbt": dbt.dbt_resource()} if dbt.dbt_project_exists() else {})},
+        resources={"gongzhi": GongzhiResource(), **({"dbt": dbt_wiring.dbt_resource()} if dbt_wiring.dbt_project_exists() else {})},
     )
 
 
