@@ -157,6 +157,12 @@ def _replaced_110(names: set[str]) -> set[str]:
     return {n for n, dv in parsed.items() if dv and dv[1] < latest[dv[0]]}
 
 
+def _days_110(wh: Warehouse) -> set[date]:
+    """Days for which some 110 file has been loaded (whether or not it was rejected)."""
+    dvs = (feed110.delivery_day_version(name) for name in wh.loaded_deliveries("110"))
+    return {dv[0] for dv in dvs if dv}
+
+
 def _write_110(wh: Warehouse, delivery: Delivery, data: bytes, cs: str, pii) -> DeliveryResult:
     ok = _ok_deliveries(wh, "110")
     dv = feed110.delivery_day_version(delivery.name)
@@ -192,6 +198,7 @@ def load_file_feed(warehouse: Path, landing: Path, channel: str, *, day: date | 
     with Warehouse(warehouse) as wh:
         done = wh.loaded_checksums(channel)
         batch = _Batch(wh, report)
+        days_110 = _days_110(wh) if channel == "110" else set()
         for delivery in found:
             data = delivery.path.read_bytes()
             cs = checksum(data)
@@ -200,9 +207,14 @@ def load_file_feed(warehouse: Path, landing: Path, channel: str, *, day: date | 
                 continue
             if delivery.day is None:
                 batch.add(_unrecognised(channel, delivery), cs)
-            elif channel == "110":  # a _vN file replaces earlier ones: written on its own, after what came before
-                batch.flush()
-                report.add(_write_110(wh, delivery, data, cs, pii))
+            elif channel == "110":
+                if feed110.delivery_day_version(delivery.name)[1] > 1 or delivery.day in days_110:
+                    # It may replace or be replaced by another file of its day: on its own, after what came before.
+                    batch.flush()
+                    report.add(_write_110(wh, delivery, data, cs, pii))
+                else:  # the first file of its day: nothing to replace, so it goes with the others
+                    batch.add(feed110.parse_110(data, delivery.name, pii, load_id=new_load_id()), cs)
+                days_110.add(delivery.day)
             else:
                 batch.add(parse(data, delivery.name, pii, new_load_id()), cs)
             done.add(cs)

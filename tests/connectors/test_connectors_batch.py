@@ -1,17 +1,18 @@
 """Batched writes (many deliveries per transaction) give exactly what writing them one by one gives, and the
 12345 cursor only moves past pages whose batch has committed."""
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import connectors.load as load
+from connectors.load import load_file_feed
 from connectors import api12345
 from connectors.api12345 import CursorStore, Page
 from connectors.common import ParsedDelivery, QuarantinedRow, blank_row, make_event
 from connectors.store import Warehouse
-from connectors_testkit import PII
+from connectors_testkit import PII, csv_110, query, row_110, write
 
 BASE = datetime(2024, 3, 5, 8, 0, 0)
 TABLES = ("core.intake", "core.intake_event", "core.quarantine", 'raw."hotline__intake"', 'raw."hotline__intake_event"')
@@ -140,3 +141,35 @@ def test_the_cursor_does_not_pass_a_batch_that_failed_to_commit(monkeypatch, tmp
     assert report.deliveries_skipped == 2 and report.rows_loaded == 3
     with Warehouse(tmp_path / "wh.duckdb") as wh:
         assert wh.con.execute("SELECT count(*) FROM core.intake").fetchone() == (5,)
+
+
+# ---- 110: first files of their day are batched, corrections are written on their own -----------------------
+
+def landing_110(root):
+    files = {
+        "fjwjq_20240305.csv": [row_110(1), row_110(2)],
+        "fjwjq_20240306.csv": [row_110(2, 简要警情="第二天又报"), row_110(3)],
+        "fjwjq_20240306_v2.csv": [row_110(3, 简要警情="更正"), row_110(4)],
+        "fjwjq_20240307.csv": [row_110(4, 简要警情="第三天")],
+    }
+    for name, rows in files.items():
+        write(root / "110" / name, csv_110(rows))
+    return [date(2024, 3, 5), date(2024, 3, 6), date(2024, 3, 7)]
+
+
+CURRENT_110 = """SELECT i.source_id, i.delivery, i.version_at, i.content, count(e.seq) FROM core.intake i
+                 LEFT JOIN core.intake_event e USING (channel, source_id) GROUP BY ALL ORDER BY ALL"""
+
+
+def test_110_in_one_run_equals_day_by_day(tmp_path):
+    days = landing_110(tmp_path / "landing")
+    for day in days:
+        load_file_feed(tmp_path / "daily.duckdb", tmp_path / "landing", "110", day=day, pii=PII)
+    report = load_file_feed(tmp_path / "once.duckdb", tmp_path / "landing", "110", pii=PII)
+    assert report.ok and report.deliveries_loaded == 4
+    daily, once = query(tmp_path / "daily.duckdb", CURRENT_110), query(tmp_path / "once.duckdb", CURRENT_110)
+    assert once == daily
+    # the corrected day-6 file replaced the first one: intake 2 comes from day 5 again, intake 3 is corrected
+    by_id = {row[0][-2:]: row[1] for row in once}
+    assert by_id == {"01": "fjwjq_20240305.csv", "02": "fjwjq_20240305.csv",
+                     "03": "fjwjq_20240306_v2.csv", "04": "fjwjq_20240307.csv"}
