@@ -43,6 +43,8 @@ POLICE_STATIONS = ("包河分局望湖派出所", "包河分局骆岗派出所",
                    "包河分局同安派出所", "包河分局淝河派出所", "包河分局大圩派出所")
 PETITION_FORMS = (("网上信访", 0.45), ("来信", 0.2), ("来访", 0.25), ("电话", 0.1))
 PETITION_PURPOSES = (("求决", 0.6), ("申诉", 0.15), ("揭发控告", 0.1), ("意见建议", 0.1), ("其他", 0.05))
+AGAIN_PREFIXES = ("再次来电：", "第二次反映，", "之前已经打过电话，")
+AGAIN_SUFFIXES = ("之前已反映过，至今没人处理。", "这是第二次打电话了。", "上次反映后没有任何回复。")
 HOURLY = [0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 4.0, 4.0, 3.6, 2.8, 2.8, 3.4, 3.5, 3.3, 3.0, 2.6, 2.4, 2.2,
           1.8, 1.2, 0.6]
 HOURLY_NIGHT = [1.0, 0.7, 0.4, 0.2, 0.1, 0.1, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.6, 2.2,
@@ -103,6 +105,7 @@ class Incident:
     repeat_of: str | None = None
     hard_negative_of: str | None = None
     hard_negative_kind: str | None = None
+    reporters: set = field(default_factory=set)  # person ids that reported it so far
 
 
 @dataclass
@@ -163,6 +166,7 @@ class Strand:
         self.roots = 0
         self.relays = 0
         self.today: list[tuple[Incident, Person]] = []
+        self._again = False
         self.recent_gdbh: list[str] = []
         self.ks, self.kprobs, self.kmean = _extra_count_distribution()
         self.export_days = petition_export_days(config)
@@ -328,7 +332,7 @@ class Strand:
                 t = t + self._gap(inc.kind)
                 if closed_at is not None and t > closed_at:
                     if rnd.random() < repeat_p:
-                        self._repeat_incident(inc, closed_at + self._gap(inc.kind), persons)
+                        self._repeat_incident(inc, closed_at, closed_at + self._gap(inc.kind), persons)
                         continue
                     t = base + (closed_at - base) * rnd.random() + timedelta(seconds=1)
                 if t >= self.end:
@@ -338,17 +342,27 @@ class Strand:
                 else:
                     p = self._new_person()
                     persons.append(p)
-                self._report(inc, self._channel_for(inc.kind, later=True), t, p, intakes, primary=False)
+                channel = self._channel_for(inc.kind, later=True)
+                self._report(inc, channel, self._not_before(channel, t, base), p, intakes, primary=False)
         self._finalise(inc, intakes)
 
-    def _repeat_incident(self, parent: Incident, t: datetime, persons: list[Person]) -> None:
+    @staticmethod
+    def _not_before(channel: str, t: datetime, after: datetime) -> datetime:
+        """Petitions are registered by date (00:00): one that would date before `after` is registered next day."""
+        if channel == "petition" and datetime.combine(t.date(), time()) <= after:
+            return datetime.combine(t.date() + timedelta(days=1), time(9))
+        return t
+
+    def _repeat_incident(self, parent: Incident, closed_at: datetime, t: datetime, persons: list[Person]) -> None:
+        channel = self._channel_for(parent.kind, later=True)
+        t = self._not_before(channel, t, closed_at)
         if t >= self.end:
             return
         place = (parent.community, parent.estate, parent.lon, parent.lat)
         inc = self._new_incident(parent.kind, t, place, style=parent.address_style, repeat_of=parent.incident_id)
         person = self.rnd.choice(persons) if self.rnd.random() < 0.6 else self._new_person()
         intakes: list[Intake] = []
-        self._report(inc, self._channel_for(inc.kind, later=True), t, person, intakes, primary=False)
+        self._report(inc, channel, t, person, intakes, primary=False)
         self._finalise(inc, intakes)
 
     def _finalise(self, inc: Incident, intakes: list[Intake]) -> None:
@@ -391,6 +405,8 @@ class Strand:
                 primary: bool) -> None:
         rnd = self.rnd
         t = H.whole_seconds(t)
+        self._again = person.pid in inc.reporters  # a person reporting again often says so
+        inc.reporters.add(person.pid)
         demand = inc.demand if rnd.random() < 0.8 else _weighted(rnd, DEMAND_PROFILES[inc.kind.demand])
         urgency = inc.urgency if rnd.random() < 0.85 else _weighted(rnd, URGENCY_PROFILES[inc.kind.urgency])
         if channel == "12345":
@@ -403,6 +419,7 @@ class Strand:
                 self.relays += 1
                 t2 = handed_at + timedelta(minutes=rnd.randint(2, 25))
                 if t2 < self.end:
+                    self._again = False  # the same call passed on, not the person calling again
                     intakes.append(self._emit_12345(inc, t2, person, demand, urgency, None, relayed=True))
         elif channel == "hotline":
             intakes.append(self._emit_hotline(inc, t, person, demand))
@@ -414,6 +431,8 @@ class Strand:
         place = T.place_phrase(addr, inc.estate, rnd)
         title = rnd.choice(inc.kind.titles).replace("{p}", inc.estate if rnd.random() < 0.6 else place)
         body = T.word_report(rnd, channel, rnd.choice(inc.kind.details), place)
+        if self._again and rnd.random() < 0.6:
+            body = rnd.choice(AGAIN_PREFIXES) + body if rnd.random() < 0.5 else body + rnd.choice(AGAIN_SUFFIXES)
         return T.disturb(rnd, title, 0.5), body
 
     def _address(self, inc: Incident) -> str:
@@ -442,7 +461,9 @@ class Strand:
         jd = inc.community.street_name if r < 0.55 else STREET_OLD_NAMES.get(inc.community.street_code, "") if r < 0.65 else ""
         if rnd.random() < 0.8:
             zbx, zby = T.wgs84_to("gcj02", *self._jitter(inc.lon, inc.lat))
-            zbx, zby = round(zbx, 6), round(zby, 6)
+            # most points are precise; some were geocoded coarsely (3 decimals, ~100 m) by the call-taker's map
+            digits = 3 if rnd.random() < 0.06 else 6
+            zbx, zby = round(zbx, digits), round(zby, digits)
         else:
             zbx = zby = None if rnd.random() < 0.6 else 0
         glgdbh = ""
