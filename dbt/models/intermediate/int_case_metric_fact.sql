@@ -11,7 +11,7 @@ with
 
 cases as (
 
-    select * from {{ ref('int_case') }}
+    select * from {{ ref('fct_case') }}
     where status <> 'merged'
 
 ),

@@ -5,7 +5,7 @@ with
 
 cases as (
 
-    select * from {{ ref('int_case') }}
+    select * from {{ ref('fct_case') }}
     where status <> 'merged' and dispatched_at is not null and deadline_at is not null
 
 ),

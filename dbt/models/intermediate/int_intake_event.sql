@@ -1,4 +1,6 @@
--- Lifecycle events with units under their canonical names (feeds spell units several ways).
+{{ config(materialized='view') }}
+-- Lifecycle events with units under their canonical names (feeds spell units several ways). A view: its two
+-- readers (the leads' lifecycle, fct_case_event) each read it once, and copying millions of events costs more.
 with
 
 events as (

@@ -1,9 +1,96 @@
+-- One row per case ever created (merged ones with status merged): place, category and handling.
 with
 
-cases as (
+lifecycle as (
 
-    select * from {{ ref('int_case') }}
+    select * from {{ ref('int_case_lifecycle') }}
+
+),
+
+intakes as (
+
+    select * from {{ ref('int_intake_unified') }}
+
+),
+
+per_case as (
+
+    select
+        case_id,
+        min(received_at) as first_received_at,
+        max(received_at) as last_received_at,
+        count(*) as intake_count,
+        count(distinct channel) as channel_count,
+        -- place: the lead's when it has one, else the earliest intake that names it
+        arg_min(street_code, (not is_lead, received_at)) filter (where street_code is not null) as street_code,
+        arg_min(community_code, (not is_lead, received_at)) filter (where community_code is not null)
+            as community_code,
+        arg_min(lon, (not is_lead, received_at)) filter (where lon is not null and lat is not null) as lon,
+        arg_min(lat, (not is_lead, received_at)) filter (where lon is not null and lat is not null) as lat
+
+    from intakes
+    group by case_id
+
+),
+
+final as (
+
+    select
+        lifecycle.case_id,
+        lifecycle.lead_channel,
+        lifecycle.lead_source_id,
+        coalesce(per_case.first_received_at, lifecycle.created_at) as first_received_at,
+        per_case.last_received_at,
+        coalesce(per_case.intake_count, 0) as intake_count,
+        coalesce(per_case.channel_count, 0) as channel_count,
+        lead_intake.category_l1,
+        lead_intake.category_l2,
+        lead_intake.category_l2_code,
+        lead_intake.demand_type,
+        lead_intake.urgency,
+        per_case.street_code,
+        per_case.community_code,
+        per_case.lon,
+        per_case.lat,
+        lifecycle.unit,
+        lifecycle.dispatched_at,
+        lifecycle.signed_at,
+        lifecycle.sign_due_at,
+        lifecycle.deadline_at,
+        lifecycle.time_limit_id,
+        lifecycle.extended,
+        lifecycle.first_closed_at,
+        lifecycle.closed_at,
+        case
+            when lifecycle.is_merged then 'merged'
+            when lifecycle.closed_at is not null then 'closed'
+            when lifecycle.answered_at is not null and lifecycle.dispatched_at is null then 'answered'
+            when lifecycle.signed_at is not null then 'signed'
+            when lifecycle.dispatched_at is not null then 'dispatched'
+            else 'received'
+        end as status,
+        case when lifecycle.closed_at is not null and lifecycle.deadline_at is not null
+             then lifecycle.closed_at <= lifecycle.deadline_at end as closed_on_time,
+        -- null when the case has no sign-for step (not dispatched, or led through a channel without 签收)
+        case when lifecycle.sign_due_at is not null
+             then coalesce(lifecycle.signed_at <= lifecycle.sign_due_at, false) end as signed_on_time,
+        lifecycle.returned,
+        lifecycle.urge_count,
+        lifecycle.rating,
+        lifecycle.reopened,
+        lifecycle.repeat_of_case_id,
+        lifecycle.repeat_of_case_id is not null as is_repeat,
+        lifecycle.is_merged,
+        lifecycle.merged_into_case_id,
+        lifecycle.surviving_case_id,
+        lifecycle.created_at
+
+    from lifecycle
+    left join per_case on per_case.case_id = lifecycle.case_id and not lifecycle.is_merged
+    -- a merged case keeps the category of the intake that led it (now an intake of its survivor)
+    left join intakes as lead_intake
+      on lead_intake.channel = lifecycle.lead_channel and lead_intake.source_id = lifecycle.lead_source_id
 
 )
 
-select * from cases
+select * from final

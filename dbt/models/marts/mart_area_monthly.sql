@@ -20,7 +20,7 @@ intakes as (
 
 cases as (
 
-    select * from {{ ref('int_case') }}
+    select * from {{ ref('fct_case') }}
 
 ),
 

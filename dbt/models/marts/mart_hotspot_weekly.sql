@@ -4,7 +4,7 @@ with
 
 cases as (
 
-    select * from {{ ref('int_case') }}
+    select * from {{ ref('fct_case') }}
     where status <> 'merged' and street_code is not null
 
 ),
