@@ -408,8 +408,11 @@ def _text(value: Any) -> str | None:
 
 
 def _text_field(record: dict, name: str) -> str | None:
+    value = record.get(name)
+    if type(value) is str:  # _text's common case, inlined: this runs ~16 times per record
+        return value.strip() or None
     try:
-        return _text(record.get(name))
+        return _text(value)
     except TypeError:
         raise RecordError(f"{name} is not text: {type(record.get(name)).__name__}") from None
 
@@ -522,7 +525,8 @@ def map_work_order(record: dict, pii: PiiHasher, *, delivery: str, position: int
             extra[name] = value
     if unmapped:
         extra["unmapped"] = unmapped
-    row["extra"] = mask_text(json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str)) if extra else None
+    # cached: a work order's extra (street, confidentiality flag) is usually the same in each of its versions
+    row["extra"] = _mask(json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str)) if extra else None
     return row, events
 
 
