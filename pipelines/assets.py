@@ -41,7 +41,7 @@ EXPORTS_KEY = dg.AssetKey(["out", "exports"])
 ROWS_BALANCE = "rows_balance"
 DELIVERIES_ACCEPTED = "deliveries_accepted"
 # The 12345 fetch already retries pages (connectors.api12345); this retries the whole step on top of that.
-FETCH_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+FETCH_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 def report_metadata(report: Any) -> dict[str, Any]:
