@@ -127,6 +127,12 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with 
 _dumps = _ENCODER.encode
 
 
+def _plain_json_fields(fields: dict) -> str:
+    """`"k": v, ...` for values that are None, ints or strings needing no escape (what json.dumps would write)."""
+    return ", ".join(f'"{k}": null' if v is None else f'"{k}": {v}' if isinstance(v, int) else f'"{k}": "{v}"'
+                     for k, v in fields.items())
+
+
 def _weighted(rnd: random.Random, weights: dict[str, float]) -> str:
     return rnd.choices(list(weights), list(weights.values()))[0]
 
@@ -488,8 +494,8 @@ class Strand:
         all_facts = H.facts_12345(delivered, demand, urgency)
         lc_json: list[str] = []
         for pos, (e, f) in enumerate(zip(delivered, all_facts)):
-            if e[1] != "归档":
-                lc_json.append(_dumps({"dz": e[1], "sj": _fmt(e[0]), "dw": e[2], "yj": e[3]}))
+            if e[1] != "归档":  # action words, unit names, notes and times hold no character JSON must escape
+                lc_json.append(f'{{"dz": "{e[1]}", "sj": "{_fmt(e[0])}", "dw": "{e[2]}", "yj": "{e[3]}"}}')
             gxsj = e[0]
             dynamic = {
                 "cbdw": f.unit or "", "pdsj": _fmt(f.dispatched_at), "qssj": _fmt(f.signed_at),
@@ -507,7 +513,7 @@ class Strand:
                     dynamic["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
                 line = _dumps({**bad, **dynamic, "lc": [json.loads(x) for x in lc_json]})
             else:
-                line = f'{head}, {_dumps(dynamic)[1:-1]}, "lc": [{", ".join(lc_json)}]}}'
+                line = f'{head}, {_plain_json_fields(dynamic)}, "lc": [{", ".join(lc_json)}]}}'
             self.buf_12345[gxsj.date()].append((dynamic["gxsj"], gdbh, line, fault, gxsj))
         final_facts = all_facts[-1]
         return Intake("12345", gdbh, t, person, final_facts or H.Facts(), demand, urgency)

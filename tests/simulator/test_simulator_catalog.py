@@ -49,3 +49,10 @@ def test_id_numbers_and_phone_formats():
     assert id_check_char("11010519491231002") == "X" and id_check_char("44052418800101001") == "4"  # GB 11643 examples
     formats = {format_phone("13805512345", rnd) for _ in range(300)}
     assert {"13805512345", "138 0551 2345", "+86-138-0551-2345"} <= formats
+
+
+def test_texts_written_unescaped_into_12345_history_need_no_json_escape():
+    from simulator.geography import load_district
+
+    texts = [k.fix for k in KINDS] + list(UNITS) + [load_district().street_office(s) for s in load_district().streets]
+    assert not [t for t in texts if '"' in t or "\\" in t or any(ord(c) < 32 for c in t)]
