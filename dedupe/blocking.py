@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from dedupe.records import Records
-from dedupe.topics import DAY, HOUR
+from dedupe.topics import DAY, HOUR, MAX_WINDOW_S
 
 SHORT_WINDOW_S = DAY  # any two reports of one place a day apart are candidates, whatever their topics
 ROAD_WINDOW_S = 3 * DAY  # a road is long: same road and topic only within a few days
@@ -35,6 +35,7 @@ def _road_table(records: Records, is_new: np.ndarray) -> pa.Table:
             "i": index,
             "road": [r for roads in records.roads for r in roads],
             "t": records.t[index] if len(index) else np.zeros(0),
+            "br": np.floor((records.t[index] if len(index) else np.zeros(0)) / ROAD_WINDOW_S).astype(np.int64),
             "topic": [records.block_topic[k] for k in index],
             "is_new": np.asarray(is_new, dtype=bool)[index] if len(index) else np.zeros(0, bool),
         }
@@ -58,54 +59,63 @@ def _key_table(records: Records, is_new: np.ndarray) -> pa.Table:
             "area": records.area,
             "no_place": no_place,
             "is_new": np.asarray(is_new, dtype=bool),
+            # time buckets: each rule joins its key plus neighbouring buckets of its window, so a key shared
+            # over months (a crossing, a street) never builds all its pairs before the time filter
+            "bl": np.floor(records.t / MAX_WINDOW_S).astype(np.int64),
+            "bd": np.floor(records.t / SHORT_WINDOW_S).astype(np.int64),
+            "bt": np.floor(records.t / TEXT_WINDOW_S).astype(np.int64),
         }
     )
 
 
+# r expanded to its own and both neighbouring time buckets of one kind
+_NEAR = "(SELECT r.*, r.{bucket} + d AS nb FROM {table} r, (SELECT unnest([-1, 0, 1]) AS d))"
+
 _PAIR_SQL = """
 WITH
 by_caller AS (
-  SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
-    ON a.caller = b.caller AND a.i < b.i AND (a.is_new OR b.is_new)
+  SELECT a.i AS i, b.i AS j FROM {near_long} a JOIN rec b
+    ON a.caller = b.caller AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= greatest(a.w, b.w)
   WHERE a.caller <> ''
 ),
 cells AS (
-  SELECT r.*, r.cx + dx AS ncx, r.cy + dy AS ncy
-  FROM rec r, (SELECT unnest([-1, 0, 1]) AS dx), (SELECT unnest([-1, 0, 1]) AS dy)
+  SELECT r.*, r.cx + dx AS ncx, r.cy + dy AS ncy, r.bl + dt AS nb
+  FROM rec r, (SELECT unnest([-1, 0, 1]) AS dx), (SELECT unnest([-1, 0, 1]) AS dy),
+       (SELECT unnest([-1, 0, 1]) AS dt)
   WHERE r.has_point
 ),
 by_cell AS (
   SELECT a.i AS i, b.i AS j FROM cells a JOIN rec b
-    ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.i < b.i AND (a.is_new OR b.is_new)
+    ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
 ),
 by_place AS (
-  SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
-    ON a.place = b.place AND a.i < b.i AND (a.is_new OR b.is_new)
+  SELECT a.i AS i, b.i AS j FROM {near_long} a JOIN rec b
+    ON a.place = b.place AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
   WHERE a.place <> ''
 ),
 by_estate AS (
-  SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
-    ON a.estate = b.estate AND a.i < b.i AND (a.is_new OR b.is_new)
+  SELECT a.i AS i, b.i AS j FROM {near_long} a JOIN rec b
+    ON a.estate = b.estate AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
   WHERE a.estate <> ''
 ),
 by_road AS (
-  SELECT a.i AS i, b.i AS j FROM road a JOIN road b
-    ON a.road = b.road AND a.topic = b.topic AND a.i < b.i AND (a.is_new OR b.is_new)
+  SELECT a.i AS i, b.i AS j FROM {near_road} a JOIN road b
+    ON a.road = b.road AND a.topic = b.topic AND a.nb = b.br AND a.i < b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= {road_window}
 ),
 by_area AS (
-  SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
-    ON a.topic = b.topic AND a.area = b.area AND a.i < b.i AND (a.is_new OR b.is_new)
+  SELECT a.i AS i, b.i AS j FROM {near_day} a JOIN rec b
+    ON a.topic = b.topic AND a.area = b.area AND a.nb = b.bd AND a.i < b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= {short}
   WHERE a.area <> '' AND a.topic <> ''
 ),
 by_text AS (
-  SELECT a.i AS i, b.i AS j FROM rec a JOIN rec b
-    ON a.topic = b.topic AND a.i <> b.i AND (a.is_new OR b.is_new)
+  SELECT a.i AS i, b.i AS j FROM {near_text} a JOIN rec b
+    ON a.topic = b.topic AND a.nb = b.bt AND a.i <> b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= {text_window}
    AND (a.area = b.area OR a.area = '' OR b.area = '')
   WHERE a.no_place AND a.topic <> '' AND (a.i < b.i OR NOT b.no_place)
@@ -119,6 +129,18 @@ ORDER BY i, j
 """
 
 
+def _pair_sql() -> str:
+    return _PAIR_SQL.format(
+        short=SHORT_WINDOW_S,
+        road_window=ROAD_WINDOW_S,
+        text_window=TEXT_WINDOW_S,
+        near_long=_NEAR.format(bucket="bl", table="rec"),
+        near_day=_NEAR.format(bucket="bd", table="rec"),
+        near_text=_NEAR.format(bucket="bt", table="rec"),
+        near_road=_NEAR.format(bucket="br", table="road"),
+    )
+
+
 def candidate_pairs(records: Records, is_new: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j), i < j, of record indices to score; every pair has at least one new side."""
     if len(records) < 2:
@@ -129,7 +151,7 @@ def candidate_pairs(records: Records, is_new: np.ndarray, threads: int = 2) -> t
         con.execute(f"SET threads = {int(threads)}")
         con.register("rec", _key_table(records, is_new))
         con.register("road", _road_table(records, is_new))
-        result = con.sql(_PAIR_SQL.format(short=SHORT_WINDOW_S, road_window=ROAD_WINDOW_S, text_window=TEXT_WINDOW_S)).to_arrow_table()
+        result = con.sql(_pair_sql()).to_arrow_table()
     finally:
         con.close()
     return (
