@@ -15,7 +15,9 @@ import pickle
 import random
 import shutil
 import tempfile
+from bisect import bisect
 from collections import defaultdict
+from itertools import accumulate
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -127,14 +129,37 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with 
 _dumps = _ENCODER.encode
 
 
-def _plain_json_fields(fields: dict) -> str:
-    """`"k": v, ...` for values that are None, ints or strings needing no escape (what json.dumps would write)."""
-    return ", ".join(f'"{k}": null' if v is None else f'"{k}": {v}' if isinstance(v, int) else f'"{k}": "{v}"'
-                     for k, v in fields.items())
+class WeightedChoice:
+    """`rnd.choices(population, weights)[0]` with the cumulative weights computed once: the same single
+    `random()` draw and the same bisection as `random.choices`, so the same pick for the same stream."""
+    __slots__ = ("population", "cum_weights", "total", "hi")
+
+    def __init__(self, population, weights):
+        self.population = tuple(population)
+        self.cum_weights = list(accumulate(weights))
+        self.total = self.cum_weights[-1] + 0.0
+        self.hi = len(self.population) - 1
+
+    def pick(self, rnd: random.Random):
+        return self.population[bisect(self.cum_weights, rnd.random() * self.total, 0, self.hi)]
+
+
+_WEIGHTED_CACHE: dict[int, WeightedChoice] = {}
 
 
 def _weighted(rnd: random.Random, weights: dict[str, float]) -> str:
-    return rnd.choices(list(weights), list(weights.values()))[0]
+    choice = _WEIGHTED_CACHE.get(id(weights))
+    if choice is None:  # the profile dicts are module constants: one precomputed choice per dict
+        choice = _WEIGHTED_CACHE[id(weights)] = WeightedChoice(weights, weights.values())
+    return choice.pick(rnd)
+
+
+def _json_str_or_null(v: str | None) -> str:
+    return "null" if v is None else f'"{v}"'
+
+
+def _ymd(t: datetime | date) -> str:
+    return f"{t.year}{t.month:02d}{t.day:02d}"
 
 
 def _extra_count_distribution() -> tuple[list[int], list[float], float]:
@@ -175,6 +200,8 @@ class Strand:
         self._again = False
         self.recent_gdbh: list[str] = []
         self.ks, self.kprobs, self.kmean = _extra_count_distribution()
+        self.extra_count_choice = WeightedChoice(self.ks, self.kprobs)
+        self.channel_choices: dict[tuple[str, bool], WeightedChoice | None] = {}
         self.export_days = petition_export_days(config)
         self.siblings = defaultdict(list)
         for k in KINDS:
@@ -228,8 +255,8 @@ class Strand:
         return Person(f"P{(self.persons - 1) * STRANDS + self.strand + 1:08d}", self.rnd)
 
     def _time_on(self, day: date, kind: Kind) -> datetime:
-        hours = HOURLY_NIGHT if kind.gap == "nuisance" and kind.l1 in ("噪声扰民", "环境保护") else HOURLY
-        h = self.rnd.choices(range(24), hours)[0]
+        hours = HOUR_CHOICE_NIGHT if kind.gap == "nuisance" and kind.l1 in ("噪声扰民", "环境保护") else HOUR_CHOICE
+        h = hours.pick(self.rnd)
         return datetime.combine(day, time(h)) + timedelta(seconds=self.rnd.randrange(3600))
 
     # ---------------------------------------------------------------- incidents
@@ -246,12 +273,12 @@ class Strand:
         rnd = self.rnd
         c, estate, lon, lat = place
         n = self._next(("incident", t.date()))
-        style = style or rnd.choices(("estate", "road", "crossing"), (0.5, 0.2, 0.3))[0]
+        style = style or ADDRESS_STYLE_CHOICE.pick(rnd)
         demand = _weighted(rnd, DEMAND_PROFILES[kind.demand])
         urgency = _weighted(rnd, URGENCY_PROFILES[kind.urgency])
         unit = unit_for(kind, self.district.street_office(c.street_code))
         self.n_incidents += 1
-        return Incident(f"I{t:%Y%m%d}{n:06d}", kind, c, estate, lon, lat, style, demand, urgency, unit, t,
+        return Incident(f"I{_ymd(t)}{n:06d}", kind, c, estate, lon, lat, style, demand, urgency, unit, t,
                         repeat_of=repeat_of)
 
     def _root_incident(self, day: date) -> None:
@@ -293,12 +320,14 @@ class Strand:
         self._report_incident(inc, first_person, extras=True)
 
     def _channel_for(self, kind: Kind, later: bool) -> str:
-        w = list(kind.channels)
-        if not later:
-            w[2] *= 0.3  # petitions mostly follow earlier reports
-        if sum(w) <= 0:
-            return "12345"
-        return self.rnd.choices(CHANNEL_ORDER, w)[0]
+        key = (kind.code, later)
+        choice = self.channel_choices.get(key, False)
+        if choice is False:
+            w = list(kind.channels)
+            if not later:
+                w[2] *= 0.3  # petitions mostly follow earlier reports
+            choice = self.channel_choices[key] = WeightedChoice(CHANNEL_ORDER, w) if sum(w) > 0 else None
+        return "12345" if choice is None else choice.pick(self.rnd)
 
     def _gap(self, kind: Kind) -> timedelta:
         prof = GAP_PROFILES[kind.gap]
@@ -324,7 +353,7 @@ class Strand:
                 target *= max(0.3, min(3.0, (self.cfg.repeat_share / realised) ** 4))
             q = max(0.0, min(1.0, (target - relay_rate) / self.kmean))
             if rnd.random() < q:
-                n_extra = rnd.choices(self.ks, self.kprobs)[0]
+                n_extra = self.extra_count_choice.pick(rnd)
         if n_extra:
             # Extra reports come after the lead of the first report(s), so they never displace it and the
             # closure that decides "repeat after closure" is the one the truth will show.
@@ -452,7 +481,7 @@ class Strand:
     def _emit_12345(self, inc: Incident, t: datetime, person: Person, demand: str, urgency: str,
                     dup_of: str | None, relayed: bool) -> Intake:
         rnd = self.rnd
-        gdbh = f"BH12345{t:%Y%m%d}{self._next(('12345', t.date())):04d}"
+        gdbh = f"BH12345{_ymd(t)}{self._next(('12345', t.date())):04d}"
         addr = self._address(inc)
         title, content = self._content(inc, "12345", addr)
         if relayed:
@@ -493,18 +522,32 @@ class Strand:
         delivered = [e for e in events if e[0] < self.end]
         all_facts = H.facts_12345(delivered, demand, urgency)
         lc_json: list[str] = []
+        # the versions of one order share most of their times: format each distinct time once
+        shown: dict[datetime | None, str] = {None: "null"}
+        for f in all_facts:
+            for v in (f.dispatched_at, f.signed_at, f.deadline_at, f.extended_deadline_at, f.closed_at):
+                if v not in shown:
+                    shown[v] = f'"{v.isoformat(" ", "seconds")}"'
         for pos, (e, f) in enumerate(zip(delivered, all_facts)):
-            if e[1] != "归档":  # action words, unit names, notes and times hold no character JSON must escape
-                lc_json.append(f'{{"dz": "{e[1]}", "sj": "{_fmt(e[0])}", "dw": "{e[2]}", "yj": "{e[3]}"}}')
             gxsj = e[0]
-            dynamic = {
-                "cbdw": f.unit or "", "pdsj": _fmt(f.dispatched_at), "qssj": _fmt(f.signed_at),
-                "blsx": _fmt(f.deadline_at), "yqsx": _fmt(f.extended_deadline_at), "bjsj": _fmt(f.closed_at),
-                "gdzt": f.status, "hfmyd": f.rating, "cbcs": f.urge_count, "cbbz": 1 if f.reopened else 0,
-                "glgdbh": glgdbh, "gxsj": _fmt(gxsj)}
+            gxsj_text = _fmt(gxsj)
+            if e[1] != "归档":  # action words, unit names, notes and times hold no character JSON must escape
+                lc_json.append(f'{{"dz": "{e[1]}", "sj": "{gxsj_text}", "dw": "{e[2]}", "yj": "{e[3]}"}}')
+            # the changing fields, exactly as the JSON encoder would write them (no value needs escaping)
+            dynamic_json = (
+                f'"cbdw": "{f.unit or ""}", "pdsj": {shown[f.dispatched_at]}, "qssj": {shown[f.signed_at]}, '
+                f'"blsx": {shown[f.deadline_at]}, "yqsx": {shown[f.extended_deadline_at]}, '
+                f'"bjsj": {shown[f.closed_at]}, "gdzt": "{f.status}", "hfmyd": {_json_str_or_null(f.rating)}, '
+                f'"cbcs": {f.urge_count}, "cbbz": {1 if f.reopened else 0}, "glgdbh": "{glgdbh}", '
+                f'"gxsj": "{gxsj_text}"')
             fault = None
             if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate:
                 # only superseded versions are broken: the order's latest version always arrives intact
+                dynamic = {
+                    "cbdw": f.unit or "", "pdsj": _fmt(f.dispatched_at), "qssj": _fmt(f.signed_at),
+                    "blsx": _fmt(f.deadline_at), "yqsx": _fmt(f.extended_deadline_at), "bjsj": _fmt(f.closed_at),
+                    "gdzt": f.status, "hfmyd": f.rating, "cbcs": f.urge_count, "cbbz": 1 if f.reopened else 0,
+                    "glgdbh": glgdbh, "gxsj": gxsj_text}
                 bad = dict(static)
                 fault = rnd.choice(("bad_slsj", "bad_pdsj")) if dynamic["pdsj"] else "bad_slsj"
                 if fault == "bad_slsj":
@@ -513,15 +556,15 @@ class Strand:
                     dynamic["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
                 line = _dumps({**bad, **dynamic, "lc": [json.loads(x) for x in lc_json]})
             else:
-                line = f'{head}, {_plain_json_fields(dynamic)}, "lc": [{", ".join(lc_json)}]}}'
-            self.buf_12345[gxsj.date()].append((dynamic["gxsj"], gdbh, line, fault, gxsj))
+                line = f'{head}, {dynamic_json}, "lc": [{", ".join(lc_json)}]}}'
+            self.buf_12345[gxsj.date()].append((gxsj_text, gdbh, line, fault, gxsj))
         final_facts = all_facts[-1]
         return Intake("12345", gdbh, t, person, final_facts or H.Facts(), demand, urgency)
 
     # ---------------------------------------------------------------- 110
     def _emit_110(self, inc: Incident, t: datetime, person: Person) -> tuple[Intake, datetime | None]:
         rnd = self.rnd
-        jqbh = f"{DISTRICT_CODE}{t:%Y%m%d}{self._next(('110', t.date())):04d}"
+        jqbh = f"{DISTRICT_CODE}{_ymd(t)}{self._next(('110', t.date())):04d}"
         addr = self._address(inc)
         _, content = self._content(inc, "110", addr)
         if rnd.random() < 0.08:
@@ -615,10 +658,10 @@ class Strand:
             person.id_no = T.id_number(rnd)
         versions = H.plan_petition(rnd, registered)
         group = rnd.random() < 0.05
-        static = [number, None, _weighted(rnd, dict(PETITION_FORMS)), person.full_name, person.id_no,
+        static = [number, None, PETITION_FORM_CHOICE.pick(rnd), person.full_name, person.id_no,
                   T.format_phone(person.phone, rnd), rnd.randint(5, 30) if group else 1,
                   addr if rnd.random() < 0.7 else f"{T.DISTRICT_NAME}{inc.community.street_name}",
-                  _weighted(rnd, dict(PETITION_PURPOSES)), inc.kind.petition, content, inc.unit]
+                  PETITION_PURPOSE_CHOICE.pick(rnd), inc.kind.petition, content, inc.unit]
         marked = "是" if (not primary and rnd.random() < 0.6) or rnd.random() < 0.05 else "否"
         deadline = registered + timedelta(days=PETITION_DAYS)
         self.petitions.append({"number": number, "registered": registered, "static": static, "versions": versions,
@@ -696,3 +739,10 @@ def _iso_or_epoch(t: datetime | None, epoch: bool):
     if epoch:
         return int((t - EPOCH_CST).total_seconds() * 1000)
     return t.isoformat("T", "seconds") + CST_OFFSET
+
+
+HOUR_CHOICE = WeightedChoice(range(24), HOURLY)
+HOUR_CHOICE_NIGHT = WeightedChoice(range(24), HOURLY_NIGHT)
+ADDRESS_STYLE_CHOICE = WeightedChoice(("estate", "road", "crossing"), (0.5, 0.2, 0.3))
+PETITION_FORM_CHOICE = WeightedChoice(*zip(*PETITION_FORMS))
+PETITION_PURPOSE_CHOICE = WeightedChoice(*zip(*PETITION_PURPOSES))
