@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.common import WHOLE_DELIVERY, ParsedDelivery
 from connectors.schema import EVENT_SCHEMA, INTAKE_SCHEMA, LOAD_LOG_SCHEMA, QUARANTINE_SCHEMA
@@ -234,21 +235,26 @@ class Warehouse:
         con = self.con
         # Per intake the greatest version_at, then the later delivery of the batch, then the later position;
         # then an older version never overwrites a newer one (an equal version_at from this later load wins).
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _winners AS
-            SELECT * FROM _batch_rows
+        # Fetched as Arrow and registered: no temp table (a catalog change costs more than the query).
+        winners = con.sql(
+            """
+            SELECT * FROM _batch_rows b
+            WHERE NOT EXISTS (SELECT 1 FROM core.intake c
+                              WHERE c.channel = b.channel AND c.source_id = b.source_id
+                                AND c.version_at > b.version_at)
             QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY version_at DESC, _seq DESC,
                                        position DESC) = 1
+            ORDER BY _seq, position
             """
-        )
-        con.execute("DELETE FROM _winners w USING core.intake c "
-                    "WHERE c.channel = w.channel AND c.source_id = w.source_id AND c.version_at > w.version_at")
+        ).to_arrow_table()
+        if winners.num_rows == 0:
+            return {}
+        con.register("_winners", winners)
         con.execute("DELETE FROM core.intake_event e USING _winners w "
                     "WHERE e.channel = w.channel AND e.source_id = w.source_id")
         con.execute("DELETE FROM core.intake c USING _winners w "
                     "WHERE c.channel = w.channel AND c.source_id = w.source_id")
-        con.execute(f"INSERT INTO core.intake SELECT {_INTAKE_COLUMNS} FROM _winners ORDER BY _seq, position")
+        con.execute(f"INSERT INTO core.intake SELECT {_INTAKE_COLUMNS} FROM _winners")
         con.execute(
             f"""
             INSERT INTO core.intake_event
@@ -257,8 +263,9 @@ class Warehouse:
             ORDER BY e._seq, e._order
             """
         )
-        per_delivery = dict(con.execute("SELECT _seq, count(*) FROM _winners GROUP BY _seq").fetchall())
-        con.execute("DROP TABLE _winners")
+        con.unregister("_winners")
+        counts = pc.value_counts(winners.column("_seq"))
+        per_delivery = {item["values"].as_py(): item["counts"].as_py() for item in counts}
         return per_delivery
 
     def _drop_superseded(self, channel: str, superseded: tuple[str, ...], excluded: frozenset[str]) -> None:
