@@ -9,6 +9,7 @@ same configuration gives the same bytes.
 """
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import pickle
@@ -17,6 +18,7 @@ import shutil
 import tempfile
 from bisect import bisect
 from collections import defaultdict
+from contextlib import contextmanager
 from itertools import accumulate
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -690,6 +692,18 @@ def _run_strand(args: tuple) -> dict:
     return Strand(config, strand, shard_dir).run()
 
 
+@contextmanager
+def _fewer_gc_passes():
+    """The simulation allocates millions of small objects and creates almost no reference cycles: collecting
+    every 700 allocations (the default) cost ~20 % of the CPU time. Collect far less often while simulating."""
+    previous = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def validate(config: SimulationConfig) -> None:
     if config.days < 1 or config.per_day < 1:
         raise ValueError("days and per_day must be at least 1")
@@ -712,14 +726,15 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     truth.mkdir(parents=True, exist_ok=True)
     shard_dir = Path(tempfile.mkdtemp(prefix=".shards-", dir=truth))
     try:
-        jobs = [(config, s, shard_dir) for s in range(STRANDS)]
-        if workers > 1:
-            with multiprocessing.get_context("fork").Pool(min(workers, STRANDS)) as pool:
-                stats = pool.map(_run_strand, jobs, chunksize=1)
-        else:
-            stats = [_run_strand(j) for j in jobs]
-        writer = FeedWriter(config, landing, truth, shard_dir)
-        writer.write_all()
+        with _fewer_gc_passes():
+            jobs = [(config, s, shard_dir) for s in range(STRANDS)]
+            if workers > 1:
+                with multiprocessing.get_context("fork").Pool(min(workers, STRANDS)) as pool:
+                    stats = pool.map(_run_strand, jobs, chunksize=1)
+            else:
+                stats = [_run_strand(j) for j in jobs]
+            writer = FeedWriter(config, landing, truth, shard_dir)
+            writer.write_all()
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)
     by_channel = {c: sum(s["by_channel"][c] for s in stats) for c in CHANNEL_ORDER}
