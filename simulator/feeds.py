@@ -11,6 +11,7 @@ import csv
 import gzip
 import heapq
 import io
+import multiprocessing
 import pickle
 import random
 import re
@@ -37,8 +38,9 @@ PETITION_OVERLAP_DAYS = 9  # an export lists registrations of its last 10 days: 
 
 
 class FeedWriter:
-    def __init__(self, config: SimulationConfig, landing: Path, truth: Path, shard_dir: Path):
+    def __init__(self, config: SimulationConfig, landing: Path, truth: Path, shard_dir: Path, workers: int = 1):
         self.cfg = config
+        self.workers = workers
         self.rnd = random.Random(f"{config.seed}:files")
         self.landing, self.truth, self.shard_dir = landing, truth, shard_dir
         self.malformed: list[dict] = []
@@ -50,22 +52,40 @@ class FeedWriter:
             (self.landing / sub).mkdir(parents=True, exist_ok=True)
         for code in HOTLINE_CODES:
             (self.landing / "hotline" / code).mkdir(parents=True, exist_ok=True)
-        for d in range(self.cfg.days):
-            day = self.cfg.start + timedelta(days=d)
-            shards = []
-            for s in range(STRANDS):
-                path = self.shard_dir / f"strand_{s}" / f"{day:%Y%m%d}.pkl"
-                with open(path, "rb") as fh:
-                    shards.append(pickle.load(fh))
-                path.unlink()
-            self._write_12345(day, [sh["12345"] for sh in shards])
-            for code in HOTLINE_CODES:
-                self._write_hotline(day, code, [sh["hotline"][code] for sh in shards])
-            self._write_110(day, [sh["110"] for sh in shards])
-            del shards
+        days = [self.cfg.start + timedelta(days=d) for d in range(self.cfg.days)]
+        # The 12345 and hotline files of a day draw no random numbers, so worker processes write them in
+        # parallel; the 110 files (seeded fault draws, in day order) and the fault list stay in this process,
+        # in day order, so the bytes do not depend on the number of workers.
+        if self.workers > 1 and len(days) > 1:
+            global _FORKED_WRITER
+            _FORKED_WRITER = self
+            try:
+                with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                    for day, (files, malformed, parts_110) in zip(days, pool.imap(_versions_of_day_in_worker, days)):
+                        self.files.extend(files)
+                        self.malformed.extend(malformed)
+                        self._write_110(day, parts_110)
+            finally:
+                _FORKED_WRITER = None
+        else:
+            for day in days:
+                self._write_110(day, self._write_versions_of_day(day))
         self._export_petitions()
         self._concat_truth()
         pq.write_table(pa.Table.from_pylist(self.malformed, schema=MALFORMED_SCHEMA), self.truth / "malformed.parquet")
+
+    def _write_versions_of_day(self, day: date) -> list[list]:
+        """Merge the strands' shards of `day`, write its 12345 and hotline files; return its 110 parts."""
+        shards = []
+        for s in range(STRANDS):
+            path = self.shard_dir / f"strand_{s}" / f"{day:%Y%m%d}.pkl"
+            with open(path, "rb") as fh:
+                shards.append(pickle.load(fh))
+            path.unlink()
+        self._write_12345(day, [sh["12345"] for sh in shards])
+        for code in HOTLINE_CODES:
+            self._write_hotline(day, code, [sh["hotline"][code] for sh in shards])
+        return [sh["110"] for sh in shards]
 
     # ------------------------------------------------------------------ helpers
     def _record_fault(self, channel: str, delivery: str, position: int, kind: str, source_id: str | None = None,
@@ -199,6 +219,16 @@ class FeedWriter:
                     part = pq.ParquetFile(self.shard_dir / f"strand_{s}" / f"{name}.parquet")
                     for batch in part.iter_batches(batch_size=200_000):
                         writer.write_batch(batch)
+
+
+_FORKED_WRITER: FeedWriter | None = None  # the writer a forked worker inherits (set only while its pool runs)
+
+
+def _versions_of_day_in_worker(day: date) -> tuple[list[str], list[dict], list[list]]:
+    writer = _FORKED_WRITER
+    writer.files, writer.malformed = [], []  # this worker's own: returned to the parent in day order
+    parts_110 = writer._write_versions_of_day(day)
+    return writer.files, writer.malformed, parts_110
 
 
 def fixed_zip_times(xlsx: bytes) -> bytes:

@@ -717,7 +717,8 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     """Write the four feeds into `landing` and the ground truth into `truth`.
 
     The same config gives the same bytes whatever `workers` is: the strands are fixed, workers only run them
-    in parallel; the merge of their shards into delivery files is sequential and seeded.
+    in parallel; the merge of their shards into delivery files is seeded and in day order (workers write the
+    12345 and hotline files of different days, which draw no random numbers).
     """
     from simulator.feeds import FeedWriter
 
@@ -733,7 +734,7 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
                     stats = pool.map(_run_strand, jobs, chunksize=1)
             else:
                 stats = [_run_strand(j) for j in jobs]
-            writer = FeedWriter(config, landing, truth, shard_dir)
+            writer = FeedWriter(config, landing, truth, shard_dir, workers=workers)
             writer.write_all()
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)
