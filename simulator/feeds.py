@@ -109,7 +109,7 @@ class FeedWriter:
             out.append(line)
             if fault:
                 self._record_fault("12345", name, pos, fault, gdbh, gx)
-        self._write(self.landing / "12345" / name, ("\n".join(out) + "\n" if out else "").encode("utf-8"))
+        self._write(self.landing / "12345" / name, b"\n".join(out) + b"\n" if out else b"")  # lines are UTF-8
 
     def _write_hotline(self, day: date, code: str, parts: list[list]) -> None:
         rows = self._merge(parts)

@@ -523,7 +523,9 @@ class Strand:
         head = _dumps(static)[:-1]
         delivered = [e for e in events if e[0] < self.end]
         all_facts = H.facts_12345(delivered, demand, urgency)
+        head_bytes = head.encode("utf-8")
         lc_json: list[str] = []
+        lc_bytes = b""  # the history so far, encoded: versions are built and shipped as UTF-8 bytes
         # the versions of one order share most of their times: format each distinct time once
         shown: dict[datetime | None, str] = {None: "null"}
         for f in all_facts:
@@ -535,6 +537,8 @@ class Strand:
             gxsj_text = _fmt(gxsj)
             if e[1] != "归档":  # action words, unit names, notes and times hold no character JSON must escape
                 lc_json.append(f'{{"dz": "{e[1]}", "sj": "{gxsj_text}", "dw": "{e[2]}", "yj": "{e[3]}"}}')
+                entry = lc_json[-1].encode("utf-8")
+                lc_bytes = lc_bytes + b", " + entry if lc_bytes else entry
             # the changing fields, exactly as the JSON encoder would write them (no value needs escaping)
             dynamic_json = (
                 f'"cbdw": "{f.unit or ""}", "pdsj": {shown[f.dispatched_at]}, "qssj": {shown[f.signed_at]}, '
@@ -556,9 +560,9 @@ class Strand:
                     bad["slsj"] = rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305"))
                 else:
                     dynamic["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
-                line = _dumps({**bad, **dynamic, "lc": [json.loads(x) for x in lc_json]})
+                line = _dumps({**bad, **dynamic, "lc": [json.loads(x) for x in lc_json]}).encode("utf-8")
             else:
-                line = f'{head}, {dynamic_json}, "lc": [{", ".join(lc_json)}]}}'
+                line = b"".join((head_bytes, b", ", dynamic_json.encode("utf-8"), b', "lc": [', lc_bytes, b"]}"))
             self.buf_12345[gxsj.date()].append((gxsj_text, gdbh, line, fault, gxsj))
         final_facts = all_facts[-1]
         return Intake("12345", gdbh, t, person, final_facts or H.Facts(), demand, urgency)
