@@ -16,15 +16,17 @@ import numpy as np
 
 from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
 from dedupe.records import Records
+from dedupe.scoring import DIST_CUTS_M
 
 # Thresholds on the match probability, one place for all of them.
-AUTO_MATCH = 0.999  # join a case automatically at or above this (tuned on seed 20240301 only)
-REVIEW_LOW = 0.995  # from here up to AUTO_MATCH a pair left in two cases goes to review
+AUTO_MATCH = 0.995  # join a case automatically at or above this (tuned on seed 20240301 only)
+REVIEW_LOW = 0.99  # from here up to AUTO_MATCH a pair left in two cases goes to review
 NEGLIGIBLE = 0.001  # pairs below this are dropped before clustering (they cannot change a decision)
 CLEAR_DISAGREEMENT = 0.05  # a compared member this unlikely forbids a join (anti-chaining, with the mean rule)
 MIN_MEAN_PROBABILITY = 0.6  # mean match probability against all the case's members
 AUTO_MERGE = 0.995  # one intake matching two open cases this well merges them
-MAX_DISTANCE_TO_FIRST_M = 1500.0  # a case does not wander: new members stay near its first intake
+# a case does not wander: new members stay near its first intake (as far as scoring still calls a place shared)
+MAX_DISTANCE_TO_FIRST_M = DIST_CUTS_M[-1]
 
 
 def case_id_for(channel: str, source_id: str) -> str:

@@ -1,0 +1,38 @@
+"""Place comparison: naming two different estates or streets is a clear disagreement, and distance cuts are tight."""
+from __future__ import annotations
+
+import numpy as np
+
+from dedupe import cluster, records as records_mod, scoring
+
+from conftest import intake, intake_table
+
+LON, LAT = 117.3120, 31.7380
+DEG_LON_PER_M = 1 / scoring.METRES_PER_DEG_LON
+
+
+def _place_level(a: dict, b: dict) -> int:
+    records = records_mod.prepare(intake_table([a, b]))
+    levels = scoring.comparison_levels(records, np.array([0]), np.array([1]))
+    return int(levels["place"][0])
+
+
+def test_two_named_estates_disagree_even_when_the_points_are_close():
+    a = intake("E1", 0, "小区门口垃圾堆放无人清运", address="滨湖和园小区南门", lon=LON, lat=LAT)
+    b = intake("E2", 30, "小区门口垃圾堆放无人清运", address="翡翠佳苑小区北门", lon=LON + 20 * DEG_LON_PER_M, lat=LAT)
+    same = intake("E3", 40, "小区门口垃圾堆放无人清运", address="滨湖和园小区北门", lon=LON + 20 * DEG_LON_PER_M, lat=LAT)
+    assert _place_level(a, b) == 0
+    assert _place_level(a, same) == 3
+
+
+def test_distance_levels_follow_the_cuts():
+    a = intake("D1", 0, "路灯不亮", lon=LON, lat=LAT)
+    levels = []
+    for metres in (30, 100, 200, 400):
+        b = intake("D2", 10, "路灯不亮", lon=LON + metres * DEG_LON_PER_M, lat=LAT)
+        levels.append(_place_level(a, b))
+    assert levels == [3, 2, 1, 0]
+
+
+def test_a_case_does_not_grow_beyond_the_shared_place_distance():
+    assert cluster.MAX_DISTANCE_TO_FIRST_M == scoring.DIST_CUTS_M[-1]
