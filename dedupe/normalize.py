@@ -107,7 +107,8 @@ _ROAD_NUMBER_RE = re.compile(rf"({_ROAD})(\d+)号")
 _ROAD_RE = re.compile(_ROAD)
 _STREET_RE = re.compile(r"([\u4e00-\u9fa5]{2,8}?)(?:街道办事处|街道|镇)")
 _COMMUNITY_RE = re.compile(r"([\u4e00-\u9fa5]{2,8}?)社区")
-_ESTATE_SUFFIXES = ("小区", "花园", "家园", "新村", "公寓", "苑", "园", "城", "府", "湾", "里", "庭", "郡", "居", "广场")
+_ESTATE_SUFFIXES = ("小区", "花园", "家园", "新村", "公寓", "苑", "园", "城", "府", "湾", "里", "庭", "郡", "居", "广场", "邸", "国际",
+                    "世家", "公馆", "大厦")
 _ESTATE_RE = re.compile(
     r"([\u4e00-\u9fa5A-Za-z0-9]{2,10}?(?:" + "|".join(sorted(_ESTATE_SUFFIXES, key=len, reverse=True)) + r"))"
     r"(?:[东南西北]?门|\d+栋|\d+幢|\d+号楼|\d+单元|小区|$)"

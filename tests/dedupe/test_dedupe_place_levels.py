@@ -36,3 +36,12 @@ def test_distance_levels_follow_the_cuts():
 
 def test_a_case_does_not_grow_beyond_the_shared_place_distance():
     assert cluster.MAX_DISTANCE_TO_FIRST_M == scoring.DIST_CUTS_M[-1]
+
+
+def test_common_estate_suffixes_are_parsed():
+    from dedupe.normalize import parse_address
+
+    assert parse_address("安居名邸南门").estate == "安居名邸"
+    assert parse_address("滨湖国际3栋").estate == "滨湖国际"
+    assert parse_address("融科世家").estate == "融科世家"
+    assert parse_address("锦绣大道616号").estate == ""
