@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from openpyxl.styles import Alignment
 
 from simulator.catalog import HOTLINE_CODES
-from simulator.generator import STRANDS, SimulationConfig, petition_export_days
+from simulator.generator import STRANDS, SimulationConfig, fewer_gc_passes, petition_export_days
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
 
 FIXED_XLSX_TIME = datetime(2024, 1, 1, 0, 0, 0)
@@ -56,20 +56,21 @@ class FeedWriter:
         # The 12345 and hotline files of a day draw no random numbers, so worker processes write them in
         # parallel; the 110 files (seeded fault draws, in day order) and the fault list stay in this process,
         # in day order, so the bytes do not depend on the number of workers.
-        if self.workers > 1 and len(days) > 1:
-            global _FORKED_WRITER
-            _FORKED_WRITER = self
-            try:
-                with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-                    for day, (files, malformed, parts_110) in zip(days, pool.imap(_versions_of_day_in_worker, days)):
-                        self.files.extend(files)
-                        self.malformed.extend(malformed)
-                        self._write_110(day, parts_110)
-            finally:
-                _FORKED_WRITER = None
-        else:
-            for day in days:
-                self._write_110(day, self._write_versions_of_day(day))
+        with fewer_gc_passes():
+            if self.workers > 1 and len(days) > 1:
+                global _FORKED_WRITER
+                _FORKED_WRITER = self
+                try:
+                    with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                        for day, (files, malformed, parts_110) in zip(days, pool.imap(_versions_of_day_in_worker, days)):
+                            self.files.extend(files)
+                            self.malformed.extend(malformed)
+                            self._write_110(day, parts_110)
+                finally:
+                    _FORKED_WRITER = None
+            else:
+                for day in days:
+                    self._write_110(day, self._write_versions_of_day(day))
         self._export_petitions()
         self._concat_truth()
         pq.write_table(pa.Table.from_pylist(self.malformed, schema=MALFORMED_SCHEMA), self.truth / "malformed.parquet")

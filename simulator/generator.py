@@ -697,9 +697,10 @@ def _run_strand(args: tuple) -> dict:
 
 
 @contextmanager
-def _fewer_gc_passes():
-    """The simulation allocates millions of small objects and creates almost no reference cycles: collecting
-    every 700 allocations (the default) cost ~20 % of the CPU time. Collect far less often while simulating."""
+def fewer_gc_passes():
+    """Generating and merging versions allocates millions of small objects and creates almost no reference
+    cycles: collecting every 700 allocations (the default) cost ~20 % of the CPU time. Collect far less often
+    there — and only there: openpyxl workbooks (petition exports) are cyclic garbage that must be collected."""
     previous = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
     try:
@@ -731,15 +732,15 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     truth.mkdir(parents=True, exist_ok=True)
     shard_dir = Path(tempfile.mkdtemp(prefix=".shards-", dir=truth))
     try:
-        with _fewer_gc_passes():
-            jobs = [(config, s, shard_dir) for s in range(STRANDS)]
+        jobs = [(config, s, shard_dir) for s in range(STRANDS)]
+        with fewer_gc_passes():
             if workers > 1:
                 with multiprocessing.get_context("fork").Pool(min(workers, STRANDS)) as pool:
                     stats = pool.map(_run_strand, jobs, chunksize=1)
             else:
                 stats = [_run_strand(j) for j in jobs]
-            writer = FeedWriter(config, landing, truth, shard_dir, workers=workers)
-            writer.write_all()
+        writer = FeedWriter(config, landing, truth, shard_dir, workers=workers)
+        writer.write_all()
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)
     by_channel = {c: sum(s["by_channel"][c] for s in stats) for c in CHANNEL_ORDER}
