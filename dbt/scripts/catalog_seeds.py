@@ -49,6 +49,12 @@ SHARED_LABEL_CATEGORY: dict[tuple[str, str], str] = {
     ("petition", "其他"): "1000",
     ("petition", "交通运输"): "0300",
     ("petition", "农村农业"): "0100",
+    # 12345 labels cut short (empty fl3/fl2): the major class most of their kinds belong to
+    ("12345", "交通运输"): "0300",
+    ("12345", "交通运输/交通管理"): "0300",
+    ("12345", "城乡建设"): "0100",
+    ("12345", "城乡建设/市容环卫"): "0100",
+    ("12345", "城乡建设/市政设施"): "0100",
 }
 
 # Units that are not handling units: a platform a feed hands over to.
@@ -66,6 +72,14 @@ def category_mapping_rows() -> list[dict[str, str]]:
     for row in catalog.category_label_rows():
         if row["source_category"]:
             kinds_by_label[(row["channel"], row["source_category"])].append(row["kind_code"])
+    # 12345 orders often leave fl3 (and sometimes fl2) empty, so the feed delivers the label's prefixes too:
+    # 'a/b' and 'a' stand for every kind filed under them.
+    derived: dict[tuple[str, str], list] = defaultdict(list)
+    for (channel, label), kinds in kinds_by_label.items():
+        if channel == "12345":
+            levels = label.split("/")
+            for depth in range(1, len(levels)):
+                derived[(channel, "/".join(levels[:depth]))].extend(kinds)
     # hotline connectors may deliver only the category name: map the bare name too when it is unambiguous
     names: dict[str, set[str]] = defaultdict(set)
     for (channel, label) in list(kinds_by_label):
@@ -75,6 +89,10 @@ def category_mapping_rows() -> list[dict[str, str]]:
         if len(labels) == 1:
             kinds_by_label[("hotline", name)] = kinds_by_label[("hotline", next(iter(labels)))]
     demand_of = {k.code: max(catalog.DEMAND_PROFILES[k.demand].items(), key=lambda kv: kv[1])[0] for k in catalog.KINDS}
+
+    for key, kinds in derived.items():
+        if key not in kinds_by_label:
+            kinds_by_label[key] = sorted(set(kinds))
 
     rows = []
     for (channel, label), kinds in sorted(kinds_by_label.items()):

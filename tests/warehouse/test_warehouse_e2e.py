@@ -259,7 +259,11 @@ def test_marts_equal_an_independent_computation_from_the_truth(tmp_path, seed):
         truth_daily = con.execute(
             f"select cast(received_at as date), channel, count(*), count(*) filter (where is_lead) "
             f"from '{tmp_path / 'truth' / 'intakes.parquet'}' group by all").fetchall()
+        unmapped = con.execute("select channel, source_category, count(*) from marts.fct_intake "
+                               "where is_unmapped_category group by all").fetchall()
 
+    # every label a feed delivers, including 12345 labels cut short (empty fl3/fl2), has a unified category
+    assert unmapped == [], f"feed labels in no mapping: {unmapped}"
     assert len(expected_monthly) >= 10
     for key, want in expected_monthly.items():
         got = mart.get(key)
