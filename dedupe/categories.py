@@ -33,7 +33,10 @@ def codes(channel: str, label: str | None) -> tuple[frozenset[str], frozenset[st
         return frozenset(), frozenset()
     mapping = _mapping()
     found = mapping.get((channel, label))
-    matches = [found] if found else [code for (ch, lab), code in mapping.items() if ch == channel and lab.startswith(label + "/")]
+    # a label cut short may be mapped to its class's catch-all (xx00) by the seed; for matching it still agrees
+    # with every specific code below it
+    below = [code for (ch, lab), code in mapping.items() if ch == channel and lab.startswith(label + "/")]
+    matches = [found] if found and not (found.endswith(FALLBACK_SUFFIX) and below) else below
     l2 = frozenset(code for code in matches if not code.endswith(FALLBACK_SUFFIX))
     l1 = frozenset(code[:2] for code in matches)
     return l2, l1

@@ -25,8 +25,8 @@ NEGLIGIBLE = 0.001  # pairs below this are dropped before clustering (they canno
 CLEAR_DISAGREEMENT = 0.05  # a compared member this unlikely forbids a join (anti-chaining, with the mean rule)
 MIN_MEAN_PROBABILITY = 0.6  # mean match probability against all the case's members
 AUTO_MERGE = 0.995  # one intake matching two open cases this well merges them
-# a case does not wander: new members stay near its first intake (as far as scoring still calls a place shared)
-MAX_DISTANCE_TO_FIRST_M = DIST_CUTS_M[-1]
+# a case does not wander: a new member stays near every located member (as far as scoring still calls a place shared)
+MAX_MEMBER_DISTANCE_M = DIST_CUTS_M[-1]
 
 
 def case_id_for(channel: str, source_id: str) -> str:
@@ -168,7 +168,7 @@ def assign(
         # a second open case this intake matches as well as the first: the two are one problem
         survivors = [c]
         for other_open, other_p, _, other, _ in options[1:]:
-            if other_open and other_p >= AUTO_MERGE and p >= AUTO_MERGE:
+            if other_open and other_p >= AUTO_MERGE and p >= AUTO_MERGE and _same_place(records, cases[c], cases[other]):
                 survivors.append(other)
         target = min(survivors, key=lambda s: (cases[s].first_t, cases[s].case_id))
         for other in survivors:
@@ -182,12 +182,30 @@ def _compatible(records: Records, x: int, state: CaseState) -> bool:
     window = max(state.window_s, float(records.window_s[x]))
     if records.t[x] - state.first_t > window:
         return False
-    first = state.first_index
-    if records.has_point[x] and records.has_point[first]:
-        dx = (records.lon[x] - records.lon[first]) * METRES_PER_DEG_LON
-        dy = (records.lat[x] - records.lat[first]) * METRES_PER_DEG_LAT
-        if (dx * dx + dy * dy) ** 0.5 > MAX_DISTANCE_TO_FIRST_M:
-            return False
+    if not records.has_point[x]:
+        return True
+    # every located member, not only the first: a case whose first intake has no point must not gather reports
+    # from two places through members that have none
+    for member in state.members:
+        if records.has_point[member]:
+            dx = (records.lon[x] - records.lon[member]) * METRES_PER_DEG_LON
+            dy = (records.lat[x] - records.lat[member]) * METRES_PER_DEG_LAT
+            if (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M:
+                return False
+    return True
+
+
+def _same_place(records: Records, a: CaseState, b: CaseState) -> bool:
+    """No located member of one case is farther than MAX_MEMBER_DISTANCE_M from a located member of the other: an
+    intake without a point must not bridge two places."""
+    located_a = [k for k in a.members if records.has_point[k]]
+    located_b = [k for k in b.members if records.has_point[k]]
+    for i in located_a:
+        for j in located_b:
+            dx = (records.lon[i] - records.lon[j]) * METRES_PER_DEG_LON
+            dy = (records.lat[i] - records.lat[j]) * METRES_PER_DEG_LAT
+            if (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M:
+                return False
     return True
 
 

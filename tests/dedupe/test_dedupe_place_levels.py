@@ -35,7 +35,7 @@ def test_distance_levels_follow_the_cuts():
 
 
 def test_a_case_does_not_grow_beyond_the_shared_place_distance():
-    assert cluster.MAX_DISTANCE_TO_FIRST_M == scoring.DIST_CUTS_M[-1]
+    assert cluster.MAX_MEMBER_DISTANCE_M == scoring.DIST_CUTS_M[-1]
 
 
 def test_common_estate_suffixes_are_parsed():
@@ -45,3 +45,16 @@ def test_common_estate_suffixes_are_parsed():
     assert parse_address("滨湖国际3栋").estate == "滨湖国际"
     assert parse_address("融科世家").estate == "融科世家"
     assert parse_address("锦绣大道616号").estate == ""
+
+
+def test_a_12345_label_cut_short_agrees_with_every_specific_code_below_it():
+    import pytest
+
+    from dedupe import categories
+
+    if not categories.SEED.exists():
+        pytest.skip("no category mapping seed")
+    l2, l1 = categories.codes("12345", "城乡建设/市政设施")
+    full, _ = categories.codes("12345", "城乡建设/市政设施/井盖")
+    assert full and full <= l2
+    assert not any(code.endswith(categories.FALLBACK_SUFFIX) for code in l2)
