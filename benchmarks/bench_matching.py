@@ -5,6 +5,7 @@ Commands:
   scale    --intakes 100000 [1000000 ...]             matcher time, candidates, peak memory (+ F1) per size
   splink   --intakes 100000                           Splink 5 (DuckDB) on the same intakes, side by side
   blocking --base DIR                                 blocking recall and candidates per intake on a built month
+  diagnose --base DIR                                 where the errors come from, and how separable the truth is
   (scale/splink build a base month with --base-seed unless --base names one already built)
 
 Results are merged into benchmarks/results/matching.json (each command updates its own section).
@@ -379,6 +380,113 @@ def run_blocking(home: Path) -> dict:
             **{k: round(v, 4) if isinstance(v, float) else v for k, v in stats.items()}}
 
 
+def run_diagnosis(home: Path) -> dict:
+    """Where the errors come from, on a built month (docs/dedupe.md "Where the errors come from"): missed true pairs
+    by failure stage and incident size, false pairs made by how they were made, and how separable the truth is at
+    all (the simulator's incidents grouped by domain.md's rule on their true points, scored against the truth)."""
+    from collections import Counter, defaultdict
+
+    import duckdb
+    import numpy as np
+
+    from dedupe import blocking, cluster, records as records_mod, scoring
+    from dedupe.evaluate import clustering_metrics
+    from simulator.catalog import GAP_PROFILES, KINDS
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    table = con.sql("SELECT " + ", ".join(records_mod.MATCH_COLUMNS) + " FROM core.intake").to_arrow_table()
+    truth_file = (home / "truth" / "intakes.parquet").as_posix()
+    truth = {(c, s): i for c, s, i in con.execute(
+        f"SELECT channel, CAST(source_id AS VARCHAR), incident_id FROM read_parquet('{truth_file}')").fetchall()}
+    incidents = con.execute(
+        "SELECT incident_id, kind_code, lon, lat, epoch(first_received_at) FROM read_parquet("
+        f"'{(home / 'truth' / 'incidents.parquet').as_posix()}')").fetchall()
+    truth_rows = [r[0] for r in con.execute(f"SELECT incident_id FROM read_parquet('{truth_file}')").fetchall()]
+    con.close()
+    # the matcher's own stages, on a fresh run (every intake new)
+    records = records_mod.prepare(table, workers=2)
+    n = len(records)
+    is_new = np.ones(n, bool)
+    pi, pj = blocking.candidate_pairs(records, is_new, threads=2)
+    levels = scoring.comparison_levels(records, pi, pj, workers=2)
+    prob = scoring.fit(levels, estimate_m=False).match_probability(levels, prior=scoring.REFERENCE_PRIOR)
+    keep = prob >= cluster.NEGLIGIBLE
+    result = cluster.assign(records, is_new, pi[keep], pj[keep], prob[keep], [None] * n, {})
+    case = [result.resolve(int(c)) for c in result.case]
+    incident = [truth.get(records.key(k)) or f"unknown-{k}" for k in range(n)]
+    candidate = {(int(a), int(b)): float(p) for a, b, p in zip(pi, pj, prob)}
+    members, case_members = defaultdict(list), defaultdict(list)
+    for k in range(n):
+        members[incident[k]].append(k)
+        case_members[case[k]].append(k)
+
+    def size_class(size: int) -> str:
+        return "2" if size == 2 else "3-5" if size <= 5 else "6-10" if size <= 10 else "11-20" if size <= 20 else ">20"
+
+    true_by_size, missed_by_stage, missed_by_size = Counter(), Counter(), Counter()
+    for group in members.values():
+        for x in range(len(group)):
+            for y in range(x + 1, len(group)):
+                a, b = sorted((group[x], group[y]))
+                true_by_size[size_class(len(group))] += 1
+                if case[a] == case[b]:
+                    continue
+                p = candidate.get((a, b))
+                stage = ("not a candidate" if p is None else "scored below AUTO_MATCH" if p < cluster.AUTO_MATCH
+                         else "split by clustering")
+                missed_by_stage[stage] += 1
+                missed_by_size[size_class(len(group))] += 1
+    false_by_how = Counter()
+    for group in case_members.values():
+        for x in range(len(group)):
+            for y in range(x + 1, len(group)):
+                a, b = sorted((group[x], group[y]))
+                if incident[a] != incident[b]:
+                    p = candidate.get((a, b))
+                    false_by_how["direct pair >= AUTO_MATCH" if p is not None and p >= cluster.AUTO_MATCH
+                                 else "through other members"] += 1
+    # separability of the truth: domain.md's rule applied to the incidents' TRUE points and kinds
+    window = {k.code: GAP_PROFILES[k.gap]["max_gap_min"] * 60 for k in KINDS}
+    by_kind = defaultdict(list)
+    for iid, kind, lon, lat, t in incidents:
+        by_kind[kind].append((t, iid, lon, lat))
+    separability = {}
+    for radius in (50, 100, 150):
+        parent = {row[0]: row[0] for row in incidents}
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for kind, rows in by_kind.items():
+            rows.sort()
+            for a in range(len(rows)):
+                for b in range(a + 1, len(rows)):
+                    if rows[b][0] - rows[a][0] > window[kind]:
+                        break
+                    dx = (rows[a][2] - rows[b][2]) * scoring.METRES_PER_DEG_LON
+                    dy = (rows[a][3] - rows[b][3]) * scoring.METRES_PER_DEG_LAT
+                    if dx * dx + dy * dy <= radius * radius:
+                        parent[find(rows[a][1])] = find(rows[b][1])
+        metrics = clustering_metrics([find(i) for i in truth_rows], truth_rows)
+        separability[f"{radius}m"] = {k: round(metrics[k], 4) for k in (
+            "pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_f1", "over_merge_rate")}
+    matched = clustering_metrics(case, incident)
+    return {
+        "intakes": n,
+        "true_pairs": sum(true_by_size.values()),
+        "true_pairs_by_incident_size": dict(true_by_size),
+        "missed_pairs_by_stage": dict(missed_by_stage),
+        "missed_pairs_by_incident_size": dict(missed_by_size),
+        "false_pairs_made": dict(false_by_how),
+        "matcher": {k: round(matched[k], 4) for k in (
+            "pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_f1", "over_merge_rate")},
+        "truth_grouped_by_domain_rule_on_true_points": separability,
+    }
+
+
 def _update_results(section: str, value) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -401,6 +509,8 @@ def main(argv: list[str]) -> int:
     scale.add_argument("--base", type=Path, help="an already built base month (folder with warehouse + truth)")
     block = sub.add_parser("blocking")
     block.add_argument("--base", type=Path, required=True, help="a folder with warehouse.duckdb and truth/")
+    diagnose = sub.add_parser("diagnose")
+    diagnose.add_argument("--base", type=Path, required=True, help="a folder with warehouse.duckdb and truth/")
     splink = sub.add_parser("splink")
     splink.add_argument("--intakes", type=int, nargs="+", default=[100_000])
     splink.add_argument("--base-seed", type=int, default=404)
@@ -413,6 +523,11 @@ def main(argv: list[str]) -> int:
         row = run_blocking(args.base)
         print(json.dumps(row))
         _update_results("blocking", row)
+        return 0
+    if args.command == "diagnose":
+        row = run_diagnosis(args.base)
+        print(json.dumps(row, ensure_ascii=False, indent=1))
+        _update_results("diagnosis", {"base": str(args.base), **row})
         return 0
     if args.command in ("scale", "splink"):
         base = args.base
