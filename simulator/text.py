@@ -4,12 +4,13 @@ names and ID-card numbers; and the standard WGS-84 -> GCJ-02 -> BD-09 coordinate
 """
 from __future__ import annotations
 
-import math
 import random
 import re
 from functools import lru_cache
 
 import opencc
+
+from connectors import geo
 
 from simulator.geography import CITY_NAME, DISTRICT_NAME, Community, crossing_offset, nearest_roads, NS_ROADS, EW_ROADS
 
@@ -167,47 +168,11 @@ def disturb(rnd: random.Random, text: str, difficulty: float = 1.0) -> str:
     return text
 
 
-# --- coordinate systems (the standard published GCJ-02 / BD-09 formulas) ---
-_A = 6378245.0
-_EE = 0.00669342162296594323
-_X_PI = math.pi * 3000.0 / 180.0
-
-
-def _transform_lat(x: float, y: float) -> float:
-    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
-    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
-    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
-    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
-    return ret
-
-
-def _transform_lon(x: float, y: float) -> float:
-    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
-    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
-    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
-    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
-    return ret
-
-
-def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
-    dlat = _transform_lat(lon - 105.0, lat - 35.0)
-    dlon = _transform_lon(lon - 105.0, lat - 35.0)
-    radlat = lat / 180.0 * math.pi
-    magic = 1 - _EE * math.sin(radlat) ** 2
-    sqrtmagic = math.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
-    dlon = (dlon * 180.0) / (_A / sqrtmagic * math.cos(radlat) * math.pi)
-    return lon + dlon, lat + dlat
-
-
-def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
-    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
-    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
-    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+# --- coordinate systems: the feeds' CRS, from the one implementation of the formulas (connectors/geo.py) ---
+_FROM_WGS84 = {"gcj02": geo.wgs84_to_gcj02, "bd09": geo.wgs84_to_bd09}
 
 
 def wgs84_to(crs: str, lon: float, lat: float) -> tuple[float, float]:
     if crs == "wgs84":
         return lon, lat
-    gx, gy = wgs84_to_gcj02(lon, lat)
-    return (gx, gy) if crs == "gcj02" else gcj02_to_bd09(gx, gy)
+    return _FROM_WGS84[crs](lon, lat)

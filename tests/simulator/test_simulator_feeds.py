@@ -310,11 +310,15 @@ def test_truth_handling_is_what_the_lead_hotline_ticket_says(sim):
 
 def test_coordinate_systems_shift_by_the_published_offsets():
     from simulator.geography import distance_m
-    from simulator.text import gcj02_to_bd09, wgs84_to, wgs84_to_gcj02
+    from connectors.geo import to_wgs84
+    from simulator.text import wgs84_to
 
     lon, lat = 117.33, 31.78
-    gx, gy = wgs84_to_gcj02(lon, lat)
+    gx, gy = wgs84_to("gcj02", lon, lat)
     assert 200 < distance_m(lon, lat, gx, gy) < 900  # GCJ-02 moves points a few hundred metres in Hefei
-    bx, by = gcj02_to_bd09(gx, gy)
+    bx, by = wgs84_to("bd09", lon, lat)
     assert abs(bx - gx - 0.0065) < 0.002 and abs(by - gy - 0.006) < 0.002
-    assert wgs84_to("wgs84", lon, lat) == (lon, lat) and wgs84_to("bd09", lon, lat) == (bx, by)
+    assert wgs84_to("wgs84", lon, lat) == (lon, lat)
+    for crs, (x, y) in (("gcj02", (gx, gy)), ("bd09", (bx, by))):  # what the connectors undo lands on the point
+        back = to_wgs84(x, y, crs)
+        assert distance_m(lon, lat, *back) < 0.01
