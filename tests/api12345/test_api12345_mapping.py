@@ -16,7 +16,8 @@ from connectors.geo import gcj02_to_wgs84
 from connectors.pii import ID_CARD_PATTERN, PHONE_PATTERN, PiiHasher
 from connectors.schema import EVENT_SCHEMA, EVENT_TYPES, INTAKE_SCHEMA
 
-SAMPLE = json.loads(Path("/work/shared/feeds/samples/12345_page.json").read_text(encoding="utf-8"))
+SAMPLE_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "feed_samples" / "12345_page.json"
+SAMPLE = json.loads(SAMPLE_PATH.read_text(encoding="utf-8"))
 RECORDS = SAMPLE["data"]["records"]
 PII = PiiHasher("test-key")
 

@@ -13,7 +13,7 @@ from simulator.server12345 import API_PATH, Faults, serve_main, start_server, wr
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SAMPLE = Path("/work/shared/feeds/samples/12345_page.json")
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "feed_samples" / "12345_page.json"
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import openpyxl
 from connectors.feed110 import COLUMNS as COLUMNS_110
 from connectors.pii import PiiHasher
 
-SAMPLES = Path("/work/shared/feeds/samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "feed_samples"  # copy of the spec's samples
 if not SAMPLES.is_dir():  # CI clones the repo with shared/ beside it
     SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "feeds" / "samples"
 FIXTURES = Path(__file__).parent / "fixtures"
