@@ -41,7 +41,7 @@ def load_main(argv: list[str]) -> int:
                 from connectors.api12345 import CursorStore
 
                 report = load.load_12345(settings.warehouse, settings.api_12345_url, settings.api_12345_token,
-                                         CursorStore(settings.state / "12345_cursor.json"), pii=pii)
+                                         CursorStore(settings.cursor_12345), pii=pii)
             else:
                 report = load.load_file_feed(settings.warehouse, settings.landing, channel, day=args.day, pii=pii)
         except Exception as err:  # a source down must not hide what the other channels did

@@ -326,7 +326,7 @@ def load_all(settings) -> list[LoadReport]:
     for spec in declarative.all_specs():
         if (settings.landing / spec.landing_dir).is_dir():
             reports.append(load_file_feed(settings.warehouse, settings.landing, spec.channel, pii=pii))
-    cursor = CursorStore(settings.state / "12345_cursor.json")
+    cursor = CursorStore(settings.cursor_12345)
     reports.append(load_12345(settings.warehouse, settings.api_12345_url, settings.api_12345_token, cursor,
                               pii=pii))
     return reports

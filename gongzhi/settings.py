@@ -44,6 +44,11 @@ class Settings:
         return self.home / "state"
 
     @property
+    def cursor_12345(self) -> Path:
+        """The 12345 feed's `updated_after` cursor, advanced only after a page's data is committed."""
+        return self.state / "12345_cursor.json"
+
+    @property
     def review(self) -> Path:
         """Reviewers' must-link / cannot-link decisions for case matching."""
         return self.home / "review"

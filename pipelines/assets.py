@@ -182,7 +182,7 @@ def raw_12345(context: dg.AssetExecutionContext, gongzhi: GongzhiResource) -> dg
 
     settings = gongzhi.settings()
     started = time.monotonic()
-    cursor_store = CursorStore(cursor_path(settings))
+    cursor_store = CursorStore(settings.cursor_12345)
     context.log.info(f"polling {settings.api_12345_url} from cursor {cursor_store.get(API_FEED)!r}")
     report = load_12345(
         settings.warehouse, settings.api_12345_url, settings.api_12345_token, cursor_store, pii=gongzhi.pii()
@@ -194,16 +194,6 @@ def raw_12345(context: dg.AssetExecutionContext, gongzhi: GongzhiResource) -> dg
     return dg.MaterializeResult(
         metadata=metadata, check_results=load_check_results(settings.warehouse, API_FEED, report.failures)
     )
-
-
-def cursor_path(settings) -> Path:
-    """Where the 12345 cursor lives: the connectors' own choice, so `gongzhi load` and Dagster share it."""
-    from connectors import load as connectors_load
-
-    chosen = getattr(connectors_load, "cursor_path", None)
-    if callable(chosen):
-        return Path(chosen(settings))
-    return settings.state / "12345_cursor.json"  # as connectors.load.load_all
 
 
 ALL_RAW_KEYS = [raw_key(c) for c in (API_FEED, *FILE_FEEDS)]
