@@ -18,6 +18,13 @@
         count(*) filter (where fact = 'created' and hit) as repeat_cases
 {%- endmacro %}
 
+{#- The names metric_counts() produces, for models that carry them through joins. -#}
+{% macro metric_count_columns() -%}
+    {{ return(['dispatched_cases', 'sign_due_cases', 'signed_on_time_cases', 'due_cases', 'closed_on_time_cases',
+               'dispatched_closed_cases', 'rated_callbacks', 'satisfied_callbacks', 'closed_cases',
+               'reopened_cases', 'returned_cases', 'created_cases', 'repeat_cases']) }}
+{%- endmacro %}
+
 {% macro metric_rates() -%}
         {{ ratio('signed_on_time_cases', 'sign_due_cases') }} as sign_on_time_rate,
         {{ ratio('closed_on_time_cases', 'due_cases') }} as closed_on_time_rate,

@@ -97,9 +97,7 @@ combined as (
         coalesce(c.is_street_total, i.is_street_total, o.is_street_total) as is_street_total,
         coalesce(i.intakes, 0) as intakes,
         coalesce(i.repeat_intakes, 0) as repeat_intakes,
-        {% for column in ['dispatched_cases', 'sign_due_cases', 'signed_on_time_cases', 'due_cases', 'closed_on_time_cases',
-                          'dispatched_closed_cases', 'rated_callbacks', 'satisfied_callbacks', 'closed_cases',
-                          'reopened_cases', 'returned_cases', 'created_cases', 'repeat_cases'] -%}
+        {% for column in metric_count_columns() -%}
         coalesce(c.{{ column }}, 0) as {{ column }},
         {% endfor -%}
         coalesce(o.overdue_cases, 0) as overdue_cases

@@ -39,9 +39,7 @@ combined as (
     select
         coalesce(counted.month, overdue_counted.month) as month,
         coalesce(counted.unit, overdue_counted.unit) as unit,
-        {% for column in ['dispatched_cases', 'sign_due_cases', 'signed_on_time_cases', 'due_cases', 'closed_on_time_cases',
-                          'dispatched_closed_cases', 'rated_callbacks', 'satisfied_callbacks', 'closed_cases',
-                          'reopened_cases', 'returned_cases', 'created_cases', 'repeat_cases'] -%}
+        {% for column in metric_count_columns() -%}
         coalesce(counted.{{ column }}, 0) as {{ column }},
         {% endfor -%}
         coalesce(overdue_counted.overdue_cases, 0) as overdue_cases
