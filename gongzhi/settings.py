@@ -21,6 +21,7 @@ class Settings:
     api_12345_url: str
     api_12345_token: str
     pii_key: str
+    first_day: str  # first day (YYYY-MM-DD) of the file feeds' daily partitions in Dagster
 
     @property
     def landing(self) -> Path:
@@ -68,6 +69,8 @@ def load() -> Settings:
         api_12345_url=os.environ.get("GONGZHI_12345_URL", DEFAULT_12345_URL).rstrip("/"),
         api_12345_token=os.environ.get("GONGZHI_12345_TOKEN", DEV_12345_TOKEN),
         pii_key=os.environ.get("GONGZHI_PII_KEY", DEV_PII_KEY),
+        # The simulator's default month starts 2024-03-01; a deployment with older history sets it earlier.
+        first_day=os.environ.get("GONGZHI_FIRST_DAY", "2024-01-01"),
     )
 
 

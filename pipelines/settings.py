@@ -1,12 +1,12 @@
 """Orchestration-only constants: one place for each of them (paths and secrets come from gongzhi.settings)."""
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
-# First day of the daily partitions of the file feeds. The simulator's default month starts 2024-03-01;
-# a deployment with older history sets GONGZHI_FIRST_DAY before starting Dagster.
-FIRST_DAY = os.environ.get("GONGZHI_FIRST_DAY", "2024-01-01")
+from gongzhi import settings as gongzhi_settings
+
+# First day of the daily partitions of the file feeds (GONGZHI_FIRST_DAY, set before starting Dagster).
+FIRST_DAY = gongzhi_settings.load().first_day
 # Partition days are calendar days in China Standard Time, like every time in the feeds.
 TIMEZONE = "Asia/Shanghai"
 
