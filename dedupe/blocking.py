@@ -76,60 +76,67 @@ WITH
 by_caller AS (
   SELECT a.i AS i, b.i AS j FROM {near_long} a JOIN rec b
     ON a.caller = b.caller AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
-   AND abs(a.t - b.t) <= greatest(a.w, b.w)
+   AND abs(a.t - b.t) <= greatest(a.w, b.w) {later_b}
   WHERE a.caller <> ''
 ),
 cells AS (
-  SELECT r.*, r.cx + dx AS ncx, r.cy + dy AS ncy, r.bl + dt AS nb
+  SELECT r.*, r.cx + dx AS ncx, r.cy + dy AS ncy, r.bl + dt AS nb, r.bd + dt AS nbd
   FROM rec r, (SELECT unnest([-1, 0, 1]) AS dx), (SELECT unnest([-1, 0, 1]) AS dy),
        (SELECT unnest([-1, 0, 1]) AS dt)
   WHERE r.has_point
 ),
+-- the spatial rule in two joins that each carry their own key (same topic over the window, any topic within a
+-- day): one join with the condition inside built every neighbouring pair of a month first
 by_cell AS (
   SELECT a.i AS i, b.i AS j FROM cells a JOIN rec b
-    ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
-   AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
+    ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.topic = b.topic AND a.nb = b.bl AND a.i < b.i
+   AND (a.is_new OR b.is_new) AND abs(a.t - b.t) <= greatest(a.w, b.w) {later_b}
+),
+by_cell_day AS (
+  SELECT a.i AS i, b.i AS j FROM cells a JOIN rec b
+    ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.nbd = b.bd AND a.i < b.i AND (a.is_new OR b.is_new)
+   AND abs(a.t - b.t) <= {short} {later_b}
 ),
 by_place AS (
   SELECT a.i AS i, b.i AS j FROM {near_long} a JOIN rec b
     ON a.place = b.place AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
-   AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
+   AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END {later_b}
   WHERE a.place <> ''
 ),
 by_estate AS (
   SELECT a.i AS i, b.i AS j FROM {near_long} a JOIN rec b
     ON a.estate = b.estate AND a.nb = b.bl AND a.i < b.i AND (a.is_new OR b.is_new)
-   AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END
+   AND abs(a.t - b.t) <= CASE WHEN a.topic = b.topic THEN greatest(a.w, b.w) ELSE {short} END {later_b}
   WHERE a.estate <> ''
 ),
 by_road AS (
   SELECT a.i AS i, b.i AS j FROM {near_road} a JOIN road b
     ON a.road = b.road AND a.topic = b.topic AND a.nb = b.br AND a.i < b.i AND (a.is_new OR b.is_new)
-   AND abs(a.t - b.t) <= {road_window}
+   AND abs(a.t - b.t) <= {road_window} {later_b}
 ),
 by_area AS (
   SELECT a.i AS i, b.i AS j FROM {near_day} a JOIN rec b
     ON a.topic = b.topic AND a.area = b.area AND a.nb = b.bd AND a.i < b.i AND (a.is_new OR b.is_new)
-   AND abs(a.t - b.t) <= {short}
+   AND abs(a.t - b.t) <= {short} {later_b}
   WHERE a.area <> '' AND a.topic <> ''
 ),
 by_text AS (
   SELECT a.i AS i, b.i AS j FROM {near_text} a JOIN rec b
     ON a.topic = b.topic AND a.nb = b.bt AND a.i <> b.i AND (a.is_new OR b.is_new)
    AND abs(a.t - b.t) <= {text_window}
-   AND (a.area = b.area OR a.area = '' OR b.area = '')
+   AND (a.area = b.area OR a.area = '' OR b.area = '') {later_either}
   WHERE a.no_place AND a.topic <> '' AND (a.i < b.i OR NOT b.no_place)
 )
-SELECT DISTINCT least(i, j) AS i, greatest(i, j) AS j FROM (
-  SELECT * FROM by_caller UNION ALL SELECT * FROM by_cell UNION ALL SELECT * FROM by_place
+SELECT DISTINCT CAST(least(i, j) AS INTEGER) AS i, CAST(greatest(i, j) AS INTEGER) AS j FROM (
+  SELECT * FROM by_caller UNION ALL SELECT * FROM by_cell UNION ALL SELECT * FROM by_cell_day UNION ALL SELECT * FROM by_place
   UNION ALL SELECT * FROM by_text UNION ALL SELECT * FROM by_road UNION ALL SELECT * FROM by_area
   UNION ALL SELECT * FROM by_estate
 )
-ORDER BY i, j
 """
 
 
-def _pair_sql() -> str:
+def _pair_sql(lo: int, hi: int) -> str:
+    """Pairs whose later intake (by index) is in [lo, hi)."""
     return _PAIR_SQL.format(
         short=SHORT_WINDOW_S,
         road_window=ROAD_WINDOW_S,
@@ -138,26 +145,46 @@ def _pair_sql() -> str:
         near_day=_NEAR.format(bucket="bd", table="rec"),
         near_text=_NEAR.format(bucket="bt", table="rec"),
         near_road=_NEAR.format(bucket="br", table="road"),
+        later_b=f"AND b.i >= {int(lo)} AND b.i < {int(hi)}",
+        later_either=f"AND greatest(a.i, b.i) >= {int(lo)} AND greatest(a.i, b.i) < {int(hi)}",
     )
 
 
-def candidate_pairs(records: Records, is_new: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j), i < j, of record indices to score; every pair has at least one new side."""
-    if len(records) < 2:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+# Pairs are built for this many later intakes at a time: DuckDB's DISTINCT over the rules' union then holds one
+# slab's pairs, not all of them (1 M intakes make ~40 M candidate pairs).
+SLAB = 200_000
+
+
+def candidate_slabs(records: Records, is_new: np.ndarray, threads: int = 2, slab: int = SLAB):
+    """Yields (i, j) int32 arrays, i < j, sorted, slab by slab of the later index; every pair has a new side."""
+    n = len(records)
+    if n < 2:
+        return
     con = duckdb.connect()
     try:
         con.execute(f"SET threads = {int(threads)}")
         con.register("rec", _key_table(records, is_new))
         con.register("road", _road_table(records, is_new))
-        result = con.sql(_pair_sql()).to_arrow_table()
+        for lo in range(0, n, slab):
+            result = con.sql(_pair_sql(lo, min(lo + slab, n))).to_arrow_table()
+            i = result.column("i").to_numpy()
+            j = result.column("j").to_numpy()
+            order = np.lexsort((j, i))
+            yield i[order], j[order]
     finally:
         con.close()
-    return (
-        result.column("i").to_numpy().astype(np.int64),
-        result.column("j").to_numpy().astype(np.int64),
-    )
+
+
+def candidate_pairs(records: Records, is_new: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j), i < j, of record indices to score; every pair has at least one new side; sorted by (i, j)."""
+    parts = list(candidate_slabs(records, is_new, threads))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    i = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    j = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    order = np.lexsort((j, i))
+    return i[order], j[order]
 
 
 def blocking_recall(records: Records, pairs_i: np.ndarray, pairs_j: np.ndarray, truth_cluster: list) -> dict:

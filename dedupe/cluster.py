@@ -70,13 +70,16 @@ class Assignment:
         return position
 
 
-def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, list[int], list[float]]:
-    nodes = np.concatenate([i, j])
-    neighbours = np.concatenate([j, i])
-    probs = np.concatenate([p, p])
+def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Both directions of every pair, grouped by node: (offsets, node, neighbour, probability) as numpy arrays
+    (Python lists of tens of millions of entries were most of the memory at 1 M intakes)."""
+    nodes = np.concatenate([i, j]).astype(np.int64, copy=False)
+    neighbours = np.concatenate([j, i]).astype(np.int64, copy=False)
     order = np.lexsort((neighbours, nodes))
-    offsets = np.searchsorted(nodes[order], np.arange(n + 1))
-    return offsets, neighbours[order].tolist(), probs[order].tolist()
+    nodes, neighbours = nodes[order], neighbours[order]
+    probs = np.concatenate([p, p])[order]
+    offsets = np.searchsorted(nodes, np.arange(n + 1))
+    return offsets, nodes, neighbours, probs
 
 
 def assign(
@@ -124,14 +127,29 @@ def assign(
         merges=[],
         review=[],
     )
-    offsets, neighbours, probs = _adjacency(n, pairs_i, pairs_j, prob)
+    offsets, nodes, neighbours, probs = _adjacency(n, pairs_i, pairs_j, prob)
+    is_new = np.asarray(is_new, dtype=bool)
+    # A neighbour already has a case when x's turn comes if it is old or an earlier new intake. Most intakes have
+    # no such neighbour at AUTO_MATCH: they create a case without the per-member loop (their review pairs are
+    # collected here, vectorised, in the same order the loop would have).
+    assigned_first = ~is_new[neighbours] | (neighbours < nodes)
+    strong = np.zeros(n, dtype=bool)
+    strong[nodes[assigned_first & (probs >= AUTO_MATCH)]] = True
+    reviewed = assigned_first & (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
+    quiet_review = {}
+    for a, b, p in zip(nodes[reviewed].tolist(), neighbours[reviewed].tolist(), probs[reviewed].tolist()):
+        quiet_review.setdefault(a, []).append((a, b, p))
 
     for x in np.flatnonzero(is_new).tolist():
+        if not strong[x]:
+            result.review.extend(quiet_review.get(x, ()))
+            _create(result, records, x, repeat_of=None)
+            continue
         lo, hi = int(offsets[x]), int(offsets[x + 1])
         best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
         worst: dict[int, float] = {}
         total: dict[int, float] = {}
-        for nb, p in zip(neighbours[lo:hi], probs[lo:hi]):
+        for nb, p in zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist()):
             if case[nb] < 0:
                 continue
             c = result.resolve(int(case[nb]))

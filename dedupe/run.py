@@ -139,13 +139,15 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
     old_ids = sorted({c for c in existing_case if c is not None})
     existing_cases = _existing_case_info(con, old_ids, index_of)
 
-    pairs_i, pairs_j = blocking.candidate_pairs(records, is_new, threads=threads)
+    pairs_i, pairs_j, patterns = _candidates_scored(records, is_new, threads)
     pairs_i, pairs_j, forced = _add_decision_pairs(pairs_i, pairs_j, decisions, index_of)
     report.candidates = int(len(pairs_i))
-    levels = scoring.comparison_levels(records, pairs_i, pairs_j, workers=threads)
-    model = scoring.fit(levels, estimate_m=False)
+    if len(patterns) < len(pairs_i):  # pairs only a decision names: their pattern is irrelevant (forced below)
+        patterns = np.concatenate([patterns, np.zeros(len(pairs_i) - len(patterns), dtype=patterns.dtype)])
+    model = scoring.fit_patterns(np.bincount(patterns.astype(np.int64), minlength=scoring.PATTERNS), estimate_m=False)
     report.model = model.as_dict()
-    prob = model.match_probability(levels, prior=scoring.REFERENCE_PRIOR)
+    prob = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)[patterns.astype(np.int64)]
+    del patterns
     for position, value in forced.items():
         prob[position] = value
 
@@ -160,6 +162,19 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
                 cluster.merge_cases(result, int(result.case[a]), int(result.case[b]), "must_link")
     report.decisions_applied = len(decisions.valid)
     _write(con, records, is_new, result, decisions, report)
+
+
+def _candidates_scored(records, is_new, threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Blocking and comparison slab by slab: only (i, j) as int32 and a 2-byte pattern code per pair are kept,
+    so 1 M intakes (~40 M candidate pairs) fit in a few GB."""
+    parts_i, parts_j, parts_p = [], [], []
+    for i, j in blocking.candidate_slabs(records, is_new, threads=threads):
+        parts_i.append(i.astype(np.int32))
+        parts_j.append(j.astype(np.int32))
+        parts_p.append(scoring.score_patterns(records, i, j, workers=threads))
+    if not parts_i:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int16)
+    return np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_p)
 
 
 def _existing_case_info(con, case_ids: list[str], index_of: dict) -> dict[str, dict]:
@@ -190,7 +205,11 @@ def _add_decision_pairs(pairs_i, pairs_j, decisions: store.Decisions, index_of: 
         wanted[(min(a, b), max(a, b))] = 1.0 if d.decision == "must_link" else 0.0
     if not wanted:
         return pairs_i, pairs_j, {}
-    existing = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(pairs_i.tolist(), pairs_j.tolist()))}
+    existing = {}
+    for a, b in wanted:  # a few decisions against millions of pairs: one vectorised scan each, no dict of all pairs
+        found = np.flatnonzero((pairs_i == a) & (pairs_j == b))
+        if len(found):
+            existing[(a, b)] = int(found[0])
     extra = [pair for pair in wanted if pair not in existing]
     if extra:
         pairs_i = np.concatenate([pairs_i, np.array([p[0] for p in extra], dtype=np.int64)])

@@ -211,9 +211,58 @@ def seed_posterior(levels: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(near & (levels["time"] >= 1) & agree, 0.9, 0.02)
 
 
+# One small integer per comparison pattern (mixed radix, level -1 shifted to 0): 6*5*5*3*4*3 = 5 400 patterns fit in
+# an int16, so tens of millions of scored pairs keep 2 bytes each instead of one byte per comparison plus temporaries.
+_NAMES = tuple(COMPARISONS)
+_RADIX = tuple(COMPARISONS[name] + 1 for name in _NAMES)
+PATTERNS = int(np.prod(_RADIX))
+
+
+def pattern_codes(levels: dict[str, np.ndarray]) -> np.ndarray:
+    n = len(next(iter(levels.values()))) if levels else 0
+    code = np.zeros(n, dtype=np.int32)
+    for name, base in zip(_NAMES, _RADIX):
+        code = code * base + (levels[name].astype(np.int32) + 1)
+    return code.astype(np.int16)
+
+
+def levels_of_patterns(codes: np.ndarray) -> dict[str, np.ndarray]:
+    rest = np.asarray(codes, dtype=np.int64).copy()
+    levels = {}
+    for name, base in reversed(list(zip(_NAMES, _RADIX))):
+        levels[name] = (rest % base - 1).astype(np.int8)
+        rest //= base
+    return {name: levels[name] for name in _NAMES}
+
+
+SCORE_CHUNK = 1_000_000  # pairs compared at a time: bounds the temporaries of the text comparison
+
+
+def score_patterns(records: Records, i: np.ndarray, j: np.ndarray, workers: int = 1) -> np.ndarray:
+    """comparison_levels for many pairs, chunk by chunk, kept as one pattern code per pair."""
+    out = np.empty(len(i), dtype=np.int16)
+    for start in range(0, len(i), SCORE_CHUNK):
+        stop = start + SCORE_CHUNK
+        out[start:stop] = pattern_codes(comparison_levels(records, i[start:stop], j[start:stop], workers))
+    return out
+
+
+def pattern_probabilities(model: "FellegiSunter", prior: float | None = None) -> np.ndarray:
+    """Match probability of every possible pattern code: a pair's probability is one lookup."""
+    return model.match_probability(levels_of_patterns(np.arange(PATTERNS)), prior=prior)
+
+
 def fit(levels: dict[str, np.ndarray], u: dict[str, np.ndarray] | None = None, iterations: int = EM_ITERATIONS,
         estimate_u: bool = True, estimate_m: bool = True) -> FellegiSunter:
-    """EM on the candidate pairs' unique comparison patterns (weighted by their counts).
+    """fit_patterns on the comparison levels of the candidate pairs."""
+    codes = pattern_codes(levels)
+    counts = np.bincount(codes.astype(np.int64), minlength=PATTERNS) if len(codes) else np.zeros(PATTERNS)
+    return fit_patterns(counts, u=u, iterations=iterations, estimate_u=estimate_u, estimate_m=estimate_m)
+
+
+def fit_patterns(pattern_counts: np.ndarray, u: dict[str, np.ndarray] | None = None, iterations: int = EM_ITERATIONS,
+                 estimate_u: bool = True, estimate_m: bool = True) -> FellegiSunter:
+    """EM on the candidate pairs' comparison patterns, given as a count per pattern code.
 
     Candidate pairs were chosen because they share a place, a time or a caller, so random-pair u values would make
     every candidate look like a match; u is therefore estimated by EM too (started from the level shares among the
@@ -221,28 +270,20 @@ def fit(levels: dict[str, np.ndarray], u: dict[str, np.ndarray] | None = None, i
     a weak Dirichlet prior so that a small batch still gets sensible weights.
     """
     names = list(COMPARISONS)
-    n = len(next(iter(levels.values()))) if levels else 0
+    pattern_counts = np.asarray(pattern_counts, dtype="float64")
+    present = np.flatnonzero(pattern_counts)
+    counts = pattern_counts[present]
+    pattern_levels = levels_of_patterns(present)
+    n = counts.sum()
     default_m = {name: np.asarray(DEFAULT_M[name], dtype="float64") for name in names}
     default_u = {name: np.asarray(DEFAULT_U[name], dtype="float64") for name in names}
     start_u = u if u is not None else {
-        name: _level_shares(levels[name], COMPARISONS[name], prior=default_u[name]) if n else default_u[name]
+        name: _level_shares(pattern_levels[name], COMPARISONS[name], counts, default_u[name]) if n else default_u[name]
         for name in names
     }
     model = FellegiSunter(m=dict(default_m), u=dict(start_u), prior=DEFAULT_PRIOR)
     if n == 0:
         return model
-    # one integer per comparison pattern (mixed radix, level -1 shifted to 0): a 1-D unique is far faster
-    radix = [COMPARISONS[name] + 1 for name in names]
-    code = np.zeros(n, dtype=np.int64)
-    for name, base in zip(names, radix):
-        code = code * base + (levels[name].astype(np.int64) + 1)
-    unique_codes, counts = np.unique(code, return_counts=True)
-    pattern_levels = {}
-    rest = unique_codes.copy()
-    for name, base in reversed(list(zip(names, radix))):
-        pattern_levels[name] = (rest % base - 1).astype(np.int8)
-        rest //= base
-    counts = counts.astype("float64")
     for iteration in range(iterations):
         posterior = seed_posterior(pattern_levels) if iteration == 0 else model.match_probability(pattern_levels)
         weight = posterior * counts
