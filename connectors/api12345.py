@@ -31,12 +31,18 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import httpx
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import tenacity
 
+from connectors import columnar, geo
+from connectors.common import ParsedDelivery, QuarantinedRow
 from connectors.errors import RecordError
 from connectors.geo import gcj02_to_wgs84
 from connectors.pii import PiiHasher, mask_text
-from connectors.schema import DEMAND_TYPES, INTAKE_SCHEMA, RATINGS, URGENCIES
+from connectors.schema import DEMAND_TYPES, EVENT_SCHEMA, INTAKE_SCHEMA, RATINGS, URGENCIES
 
 log = logging.getLogger(__name__)
 
@@ -261,9 +267,12 @@ def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]
         # the body is the server's; scrub the token anyway so that no message can ever carry it
         raise Api12345Error(f"HTTP {status} from the 12345 API: {response.text[:200].replace(token, '***')}")
     try:
-        body = response.json()
-    except ValueError:
-        raise _Retryable("response body is not JSON") from None
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses what the standard library accepts at the edges (NaN, integers beyond 64 bits)
+            body = json.loads(response.content)
+        except ValueError:
+            raise _Retryable("response body is not JSON") from None
     if not isinstance(body, dict):
         raise _Retryable("response body is not a JSON object")
     if body.get("code") != 0:
@@ -583,3 +592,239 @@ def _lc_step(dz: Any, sj: Any, dw: Any, yj: Any) -> tuple[str | None, datetime, 
 
 
 _lc_step_cached = lru_cache(maxsize=_CACHE_SIZE)(_lc_step)
+
+
+# -- mapping a whole page column-wise -------------------------------------------------------------------------------
+
+_TEXT_COLUMNS = ("gdbh", "sfbm", "sqlx", "sqbt", "sqnr", "sfdz", "xzqh", "jd", "fl1", "fl2", "fl3", "jjcd", "cbdw",
+                 "gdzt", "hfmyd", "glgdbh")
+_TIME_COLUMNS = ("slsj", "gxsj", "pdsj", "qssj", "blsx", "yqsx", "bjsj")
+_VOCABULARIES = {"sqlx": DEMAND_TYPES, "jjcd": URGENCIES, "hfmyd": RATINGS}
+_DIVISION_CODE = r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$"
+_ROW_EVENT_SCHEMA = pa.schema(list(EVENT_SCHEMA) + [pa.field("position", pa.int64(), nullable=False)])
+
+
+def _regular_count(value: Any) -> bool:
+    return value is None or (type(value) is int and 0 <= value < 2**31)
+
+
+def _regular_flag(value: Any) -> bool:
+    return value is None or (type(value) is int and value in (0, 1)) or value in ("0", "1")
+
+
+def map_page(records: list, pii: PiiHasher, *, delivery: str, load_id: str) -> ParsedDelivery:
+    """One page of API records -> a ``ParsedDelivery`` (see ``map_pages``)."""
+    return map_pages([(records, delivery, load_id)], pii)[0]
+
+
+def map_pages(pages: list[tuple[list, str, str]], pii: PiiHasher) -> list[ParsedDelivery]:
+    """Pages of API records, ``(records, delivery, load_id)`` each -> one ``ParsedDelivery`` per page whose rows
+    and events are Arrow tables (``row_table``; ``event_table``: EVENT_SCHEMA + position), equal to what
+    ``map_work_order`` gives record by record, and whose quarantine holds the records it refuses.
+
+    The well-formed records of all pages are mapped together, column-wise (the fixed cost of each column
+    operation is paid once for many pages); any record that is unusual in any way (a value of an unexpected
+    type or shape, a value outside a vocabulary, unknown keys, an unknown lc action, a value with surrounding
+    blanks) goes through ``map_work_order``, which stays the one definition of those cases and of the
+    quarantine reasons."""
+    records = [r for page, _, _ in pages for r in page]
+    page_of = np.repeat(np.arange(len(pages), dtype=np.int64), [len(page) for page, _, _ in pages])
+    starts = np.cumsum([0] + [len(page) for page, _, _ in pages])
+    position_of = np.arange(len(records), dtype=np.int64) - starts[:-1][page_of]
+    deliveries = pa.array([d for _, d, _ in pages], pa.string())
+    load_ids = pa.array([lid for _, _, lid in pages], pa.string())
+    n = len(records)
+    is_dict = np.fromiter((type(r) is dict for r in records), bool, n)
+    irregular = ~is_dict
+    if not is_dict.all():
+        dicts = [r if type(r) is dict else {} for r in records]
+    else:
+        dicts = records
+    irregular |= np.fromiter((not (r.keys() <= KNOWN_FIELDS) for r in dicts), bool, n)
+
+    text: dict[str, pa.Array] = {}
+    for name in _TEXT_COLUMNS:
+        array, bad = columnar.string_array(columnar.column(dicts, name))
+        array, bad_blank = columnar.text(array)
+        text[name] = array
+        irregular |= bad | bad_blank
+    irregular |= ~columnar.mask_of(pc.is_valid(text["gdbh"]))
+    for name, allowed in _VOCABULARIES.items():
+        irregular |= columnar.mask_of(pc.is_valid(text[name])) & ~columnar.is_in(text[name], allowed)
+    xzqh = text["xzqh"]
+    irregular |= columnar.mask_of(pc.is_valid(xzqh)) & ~columnar.mask_of(pc.match_substring_regex(xzqh, _DIVISION_CODE))
+    times: dict[str, pa.Array] = {}
+    for name in _TIME_COLUMNS:
+        array, bad = columnar.string_array(columnar.column(dicts, name))
+        times[name], bad_time = columnar.times(array)
+        irregular |= bad | bad_time
+    irregular |= ~columnar.mask_of(pc.is_valid(times["slsj"])) | ~columnar.mask_of(pc.is_valid(times["gxsj"]))
+    ldhm, bad = columnar.string_array(columnar.column(dicts, "ldhm"))
+    irregular |= bad
+    zbx, bad_x = columnar.float_array(columnar.column(dicts, "zbx"))
+    zby, bad_y = columnar.float_array(columnar.column(dicts, "zby"))
+    irregular |= bad_x | bad_y
+    cbcs = columnar.column(dicts, "cbcs")
+    cbbz = columnar.column(dicts, "cbbz")
+    irregular |= np.fromiter((not (_regular_count(c) and _regular_flag(b)) for c, b in zip(cbcs, cbbz)), bool, n)
+
+    events, bad_events = _page_events(dicts, irregular, text["gdbh"])
+    irregular |= bad_events
+
+    regular = pa.array(~irregular)
+    if n and not irregular.all():
+        lon, lat = geo.gcj02_to_wgs84_arrays(zbx, zby)
+        length = pc.utf8_length(xzqh)
+        area = xzqh
+        street = pc.if_else(pc.greater_equal(length, 9), pc.utf8_slice_codeunits(xzqh, 0, 9), pa.scalar(None, pa.string()))
+        community = pc.if_else(pc.equal(length, 12), xzqh, pa.scalar(None, pa.string()))
+        # (not pc.binary_join_element_wise: with null_handling="skip" it drops rows that are null in every input)
+        category = pa.array(["/".join(c for c in levels if c) or None for levels in zip(
+            text["fl1"].to_pylist(), text["fl2"].to_pylist(), text["fl3"].to_pylist())], pa.string())
+        extra_cache: dict[tuple, str | None] = {}
+
+        def extra_of(jd: str | None, sfbm: str | None) -> str | None:
+            key = (jd, sfbm)
+            if key not in extra_cache:
+                extra = {k: v for k, v in (("jd", jd), ("sfbm", sfbm)) if v is not None}
+                extra_cache[key] = _mask(json.dumps(extra, ensure_ascii=False, sort_keys=True)) if extra else None
+            return extra_cache[key]
+
+        columns = {
+            "channel": pa.array([CHANNEL] * n, pa.string()),
+            "source_id": text["gdbh"],
+            "version_at": times["gxsj"],
+            "received_at": times["slsj"],
+            "caller_key": columnar.map_unique(ldhm, lambda v: _caller_key_cached(pii, v), pa.string()),
+            "demand_type": text["sqlx"],
+            "title": columnar.masked_text(text["sqbt"], _mask_cached),
+            "content": columnar.masked_text(text["sqnr"], _mask_cached),
+            "address": columnar.masked_text(text["sfdz"], _mask_cached),
+            "area_code": area,
+            "street_code": street,
+            "community_code": community,
+            "lon": pa.array(lon, pa.float64(), from_pandas=True),
+            "lat": pa.array(lat, pa.float64(), from_pandas=True),
+            "source_category": category,
+            "urgency": text["jjcd"],
+            "unit": text["cbdw"],
+            "dispatched_at": times["pdsj"],
+            "signed_at": times["qssj"],
+            "deadline_at": times["blsx"],
+            "extended_deadline_at": times["yqsx"],
+            "closed_at": times["bjsj"],
+            "source_status": text["gdzt"],
+            "rating": text["hfmyd"],
+            "urge_count": pa.array([None if bad else c for c, bad in zip(cbcs, irregular)], pa.int32()),
+            "reopened": pa.array([None if (bad or b is None) else b in (1, "1") for b, bad in zip(cbbz, irregular)],
+                                 pa.bool_()),
+            "linked_source_id": text["glgdbh"],
+            "extra": pa.array([extra_of(j, s) for j, s in zip(text["jd"].to_pylist(), text["sfbm"].to_pylist())],
+                              pa.string()),
+            "load_id": pc.take(load_ids, pa.array(page_of)),
+            "delivery": pc.take(deliveries, pa.array(page_of)),
+            "position": pa.array(position_of),
+            "_index": pa.array(np.arange(n, dtype=np.int64)),
+        }
+        empty = pa.nulls(n)
+        fields = list(INTAKE_SCHEMA) + [pa.field("_index", pa.int64())]
+        row_table = pa.Table.from_arrays(
+            [columns[f.name].cast(f.type) if f.name in columns else empty.cast(f.type) for f in fields],
+            names=[f.name for f in fields]).filter(regular).cast(pa.schema(fields))
+    else:
+        row_table = INTAKE_SCHEMA.append(pa.field("_index", pa.int64())).empty_table()
+    event_table = events.append_column("_index", pc.take(pa.array(np.arange(n, dtype=np.int64)),
+                                                           events.column("position")))
+    event_table = event_table.set_column(event_table.schema.get_field_index("position"), "position",
+                                         pc.take(pa.array(position_of), event_table.column("position")))
+
+    parsed = [ParsedDelivery(CHANNEL, d, lid) for _, d, lid in pages]
+    slow_rows, slow_events = [], []
+    for index in np.flatnonzero(irregular).tolist():
+        record, page_no, position = records[index], int(page_of[index]), int(position_of[index])
+        delivery, load_id = parsed[page_no].delivery, parsed[page_no].load_id
+        try:
+            row, row_events = map_work_order(record, pii, delivery=delivery, position=position, load_id=load_id)
+        except (RecordError, ValueError, TypeError) as err:  # RecordError is the expected one; never crash the page
+            reason = err.reason if isinstance(err, RecordError) else f"unexpected value ({type(err).__name__})"
+            content = {k: v for k, v in record.items() if k not in ("ldhm", "sqrxm")} \
+                if isinstance(record, dict) else record
+            parsed[page_no].quarantine.append(QuarantinedRow(
+                position, reason, mask_text(json.dumps(content, ensure_ascii=False, default=str))))
+            continue
+        slow_rows.append(dict(row, _index=index))
+        slow_events.extend(dict(e, _index=index) for e in row_events)
+    if slow_rows:
+        row_table = pa.concat_tables([row_table, pa.Table.from_pylist(slow_rows, schema=row_table.schema)])
+        row_table = row_table.sort_by("_index")
+    if slow_events:
+        event_table = pa.concat_tables([event_table,
+                                        pa.Table.from_pylist(slow_events, schema=event_table.schema)])
+        event_table = event_table.sort_by([("_index", "ascending"), ("seq", "ascending")])
+    # Rows and events are in record order, so each page's are one slice.
+    row_bounds = np.searchsorted(row_table.column("_index").to_numpy(), starts)
+    event_bounds = np.searchsorted(event_table.column("_index").to_numpy(), starts)
+    row_table, event_table = row_table.drop_columns(["_index"]), event_table.drop_columns(["_index"])
+    for page_no, delivery in enumerate(parsed):
+        delivery.row_table = row_table.slice(row_bounds[page_no], row_bounds[page_no + 1] - row_bounds[page_no])
+        delivery.event_table = event_table.slice(event_bounds[page_no],
+                                                 event_bounds[page_no + 1] - event_bounds[page_no])
+    return parsed
+
+
+def _page_events(records: list, irregular: np.ndarray, gdbh: pa.Array) -> tuple[pa.Table, np.ndarray]:
+    """The lc steps of the regular records as an event table (EVENT_SCHEMA + position), and the records whose
+    lc is not regular (not a list of objects with text fields, an unknown action, a bad time)."""
+    n = len(records)
+    bad = np.zeros(n, dtype=bool)
+    owner, step_no, dz, sj, dw, yj = [], [], [], [], [], []
+    for i, record in enumerate(records):
+        if irregular[i]:
+            continue
+        lc = record.get("lc")
+        if lc is None:
+            continue
+        if type(lc) is not list:
+            bad[i] = True
+            continue
+        for j, step in enumerate(lc):
+            if type(step) is not dict:
+                bad[i] = True
+                break
+            owner.append(i)
+            step_no.append(j + 1)
+            dz.append(step.get("dz"))
+            sj.append(step.get("sj"))
+            dw.append(step.get("dw"))
+            yj.append(step.get("yj"))
+    owners = np.asarray(owner, dtype=np.int64)
+    bad_step = np.zeros(len(owner), dtype=bool)
+    texts = {}
+    for name, values in (("dz", dz), ("dw", dw), ("yj", yj)):
+        array, wrong_type = columnar.string_array(values)
+        texts[name], blanks = columnar.text(array)
+        bad_step |= wrong_type | blanks
+    at, bad_time = columnar.string_array(sj)
+    at, bad_shape = columnar.times(at)
+    bad_step |= bad_time | bad_shape | ~columnar.mask_of(pc.is_valid(at))
+    actions = pa.array(list(LC_ACTIONS), pa.string())
+    event_type = pc.take(pa.array(list(LC_ACTIONS.values()), pa.string()), pc.index_in(texts["dz"], actions))
+    bad_step |= ~columnar.mask_of(pc.is_valid(event_type))
+    if bad_step.any():
+        bad[np.unique(owners[bad_step])] = True
+    keep = pa.array(~bad[owners]) if len(owner) else pa.array([], pa.bool_())
+    is_callback = pc.equal(event_type, "callback")
+    not_rating = pc.invert(pc.is_in(texts["yj"], value_set=pa.array(RATINGS, pa.string())))
+    note = pc.if_else(pc.and_(is_callback, not_rating), pa.scalar(None, pa.string()), texts["yj"])
+    m = len(owner)
+    table = pa.Table.from_arrays([
+        pa.array([CHANNEL] * m, pa.string()),
+        pc.take(gdbh, pa.array(owners, pa.int64())),
+        pa.array(step_no, pa.int32()),
+        at,
+        event_type,
+        texts["dw"],
+        columnar.masked_text(note, _mask_cached),
+        pa.array(owners, pa.int64()),
+    ], names=_ROW_EVENT_SCHEMA.names)
+    return table.filter(keep).cast(_ROW_EVENT_SCHEMA), bad

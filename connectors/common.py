@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+import pyarrow as pa
+
 from connectors.schema import INTAKE_SCHEMA
 
 INTAKE_FIELDS = tuple(INTAKE_SCHEMA.names)
@@ -54,13 +56,23 @@ class ParsedDelivery:
     quarantine: list[QuarantinedRow] = field(default_factory=list)
     failure: str | None = None  # set when the delivery as a whole was rejected (all its rows quarantined)
     superseded_deliveries: tuple[str, ...] = ()  # earlier deliveries this one replaces entirely (110 _vN)
+    # Column-wise parsers deliver their rows as Arrow tables instead of (or besides) the dicts above:
+    # INTAKE_SCHEMA, and EVENT_SCHEMA + position. The store writes both kinds.
+    row_table: pa.Table | None = None
+    event_table: pa.Table | None = None
+
+    @property
+    def rows_loaded(self) -> int:
+        return len(self.rows) + (self.row_table.num_rows if self.row_table is not None else 0)
 
     @property
     def rows_in(self) -> int:
-        return len(self.rows) + sum(1 for q in self.quarantine if q.position != WHOLE_DELIVERY)
+        return self.rows_loaded + sum(1 for q in self.quarantine if q.position != WHOLE_DELIVERY)
 
     def reject(self, reason: str) -> None:
         """Reject the delivery as a whole: every parsed row moves to quarantine with the reason."""
+        if self.row_table is not None:
+            raise ValueError("a column-wise delivery cannot be rejected row by row")
         self.failure = reason
         # The parsed row is already free of personal data; its caller_key (a hex digest) is left out too.
         moved = [QuarantinedRow(r["position"], f"delivery rejected: {reason}",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
@@ -138,3 +140,57 @@ def to_wgs84(lon: object, lat: object, crs: str | None) -> Point:
     if name == "bd09":
         return bd09_to_wgs84(lon, lat)
     raise ValueError(f"unknown coordinate system {crs!r}; expected one of {', '.join(CRS_NAMES)}")
+
+
+# -- the same conversion on arrays (bulk loads) -----------------------------------------------------------------
+# numpy versions of the formulas above, for whole columns at once. Unknown points (the cases where the scalar
+# functions return (None, None)) come back as NaN. Each point is iterated exactly as the scalar inverse does (it
+# stops when its own step is below the tolerance), so results agree with the scalar functions to rounding.
+
+def _valid_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (np.isfinite(x) & np.isfinite(y) & (x != 0) & (y != 0)
+                & (x >= _CHINA_LON[0]) & (x <= _CHINA_LON[1]) & (y >= _CHINA_LAT[0]) & (y <= _CHINA_LAT[1]))
+
+
+def _gcj_offset_arrays(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = lon - 105.0, lat - 35.0
+    pi = math.pi
+    d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    d_lat += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    d_lat += (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
+    d_lat += (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
+    d_lon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    d_lon += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    d_lon += (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
+    d_lon += (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
+    rad_lat = lat / 180.0 * pi
+    magic = 1 - _EE * np.sin(rad_lat) ** 2
+    sqrt_magic = np.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrt_magic) * pi)
+    d_lon = (d_lon * 180.0) / (_A / sqrt_magic * np.cos(rad_lat) * pi)
+    return d_lon, d_lat
+
+
+def gcj02_to_wgs84_arrays(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``gcj02_to_wgs84`` for float64 arrays (NaN = unknown, in and out)."""
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    out_lon, out_lat = np.full(lon.shape, np.nan), np.full(lat.shape, np.nan)
+    valid = np.flatnonzero(_valid_mask(lon, lat))
+    if valid.size == 0:
+        return out_lon, out_lat
+    t_lon, t_lat = lon[valid], lat[valid]
+    d_lon, d_lat = _gcj_offset_arrays(t_lon, t_lat)
+    g_lon, g_lat = t_lon - d_lon, t_lat - d_lat
+    active = np.arange(valid.size)
+    for _ in range(_INVERSE_MAX_ITERATIONS):
+        a_lon, a_lat = g_lon[active], g_lat[active]
+        o_lon, o_lat = _gcj_offset_arrays(a_lon, a_lat)
+        step_lon = t_lon[active] - (a_lon + o_lon)
+        step_lat = t_lat[active] - (a_lat + o_lat)
+        g_lon[active], g_lat[active] = a_lon + step_lon, a_lat + step_lat
+        active = active[~((np.abs(step_lon) < _INVERSE_TOLERANCE_DEG) & (np.abs(step_lat) < _INVERSE_TOLERANCE_DEG))]
+        if active.size == 0:
+            break
+    out_lon[valid], out_lat[valid] = g_lon, g_lat
+    return out_lon, out_lat

@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+import orjson
+
 from connectors import declarative, feed110, hotline, petition
 from connectors.common import WHOLE_DELIVERY, ParsedDelivery, checksum, new_load_id
 from connectors.store import DeliveryResult, Warehouse
@@ -248,19 +250,52 @@ class _Batch:
 
 
 def _page_checksum(records: list) -> str:
-    return hashlib.sha256(json.dumps(records, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    """Identity of a page's records (not of the HTTP body, whose total and page_no change between polls)."""
+    try:
+        data = orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # a value orjson cannot write (an integer beyond 64 bits)
+        data = json.dumps(records, ensure_ascii=False, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+class _PageBatch:
+    """Fetched 12345 pages waiting to be mapped (column-wise, all together) and written in one transaction."""
+
+    def __init__(self, wh: Warehouse, report: LoadReport, pii):
+        self.wh, self.report, self.pii = wh, report, pii
+        self.pages: list[tuple[list, str, str]] = []
+        self.checksums: list[str] = []
+        self.rows = 0
+
+    def add(self, records: list, delivery: str, cs: str) -> None:
+        self.pages.append((records, delivery, new_load_id()))
+        self.checksums.append(cs)
+        self.rows += len(records)
+
+    @property
+    def full(self) -> bool:
+        return self.rows >= BATCH_ROWS
+
+    def flush(self) -> None:
+        if self.pages:
+            from connectors import api12345
+
+            parsed = api12345.map_pages(self.pages, self.pii)
+            for result in self.wh.write_deliveries(list(zip(parsed, self.checksums))):
+                self.report.add(result)
+            self.pages, self.checksums, self.rows = [], [], 0
 
 
 def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii) -> LoadReport:
     """Fetch work orders changed since the stored cursor, page by page: each page is one delivery. Pages are
-    committed together, ``BATCH_ROWS`` rows at a time, and only then does the cursor advance past them (a crash
-    in between re-fetches those pages; their checksums skip them)."""
+    mapped and committed together, ``BATCH_ROWS`` rows at a time, and only then does the cursor advance past
+    them (a crash in between re-fetches those pages; their checksums skip them)."""
     from connectors import api12345  # the HTTP client: imported here so file loads never need it
 
     report = LoadReport("12345")
     with Warehouse(warehouse) as wh:
         done = wh.loaded_checksums("12345")
-        batch = _Batch(wh, report)
+        batch = _PageBatch(wh, report, pii)
         cursor_after = None  # of the last page seen: stored only once every page up to it is committed
 
         def commit() -> None:
@@ -282,7 +317,7 @@ def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii)
             if cs in done:
                 report.deliveries_skipped += 1
             else:
-                batch.add(_parse_page(page, pii), cs)
+                batch.add(page.records, page.delivery, cs)
                 done.add(cs)
             if page.cursor_after is not None:
                 cursor_after = page.cursor_after
@@ -290,30 +325,6 @@ def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii)
                 commit()
         commit()
     return report
-
-
-def _parse_page(page, pii) -> ParsedDelivery:
-    from connectors import api12345
-    from connectors.common import QuarantinedRow
-    from connectors.errors import RecordError
-    from connectors.pii import mask_text
-
-    load_id = new_load_id()
-    parsed = ParsedDelivery("12345", page.delivery, load_id)
-    for position, record in enumerate(page.records):
-        try:
-            row, events = api12345.map_work_order(record, pii, delivery=page.delivery, position=position,
-                                                  load_id=load_id)
-        except (RecordError, ValueError, TypeError) as err:  # RecordError is the expected one; never crash the page
-            reason = err.reason if isinstance(err, RecordError) else f"unexpected value ({type(err).__name__})"
-            content = {k: v for k, v in record.items() if k not in ("ldhm", "sqrxm")} \
-                if isinstance(record, dict) else record
-            parsed.quarantine.append(QuarantinedRow(
-                position, reason, mask_text(json.dumps(content, ensure_ascii=False, default=str))))
-            continue
-        parsed.rows.append(row)
-        parsed.events.extend(events)  # map_work_order tags each event with its record's position
-    return parsed
 
 
 def load_all(settings) -> list[LoadReport]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -70,24 +71,40 @@ def arrow_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     )
 
 
+def _delivery_rows(parsed: ParsedDelivery) -> pa.Table:
+    tables = [t for t in (parsed.row_table,) if t is not None and t.num_rows]
+    if parsed.rows:
+        tables.append(arrow_table(parsed.rows, INTAKE_SCHEMA))
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def _delivery_events(parsed: ParsedDelivery) -> pa.Table:
+    tables = [t for t in (parsed.event_table,) if t is not None and t.num_rows]
+    if parsed.events or not tables:
+        tables.append(arrow_table(parsed.events, _BATCH_EVENT_SCHEMA))
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
 def _staged_rows(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
     """The batch's intake rows, with ``_seq`` (the delivery's place in the batch: the later wins a tie)."""
-    rows = [r for _, parsed in with_rows for r in parsed.rows]
-    seq = [s for s, parsed in with_rows for _ in parsed.rows]
-    return arrow_table(rows, INTAKE_SCHEMA).append_column("_seq", pa.array(seq, pa.int32()))
+    tables = []
+    for seq, parsed in with_rows:
+        table = _delivery_rows(parsed)
+        tables.append(table.append_column("_seq", pa.array(np.full(table.num_rows, seq, dtype=np.int32))))
+    return pa.concat_tables(tables)
 
 
 def _staged_events(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
     """The batch's events as raw events (load id, delivery, position) plus ``_seq`` and their delivered order."""
-    events = [e for _, parsed in with_rows for e in parsed.events]
-    table = arrow_table(events, _BATCH_EVENT_SCHEMA)
-    load_ids = [parsed.load_id for _, parsed in with_rows for _ in parsed.events]
-    deliveries = [parsed.delivery for _, parsed in with_rows for _ in parsed.events]
-    seq = [s for s, parsed in with_rows for _ in parsed.events]
-    return (table.append_column("load_id", pa.array(load_ids, pa.string()))
-            .append_column("delivery", pa.array(deliveries, pa.string()))
-            .append_column("_seq", pa.array(seq, pa.int32()))
-            .append_column("_order", pa.array(range(len(events)), pa.int64())))
+    tables = []
+    for seq, parsed in with_rows:
+        table = _delivery_events(parsed)
+        n = table.num_rows
+        tables.append(table.append_column("load_id", pa.repeat(pa.scalar(parsed.load_id, pa.string()), n))
+                      .append_column("delivery", pa.repeat(pa.scalar(parsed.delivery, pa.string()), n))
+                      .append_column("_seq", pa.array(np.full(n, seq, dtype=np.int32))))
+    table = pa.concat_tables(tables)
+    return table.append_column("_order", pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
 @dataclass(frozen=True)
@@ -174,14 +191,14 @@ class Warehouse:
         counts = []
         for parsed, _ in batch:  # checked for every delivery before anything is written
             rows_quarantined = sum(1 for q in parsed.quarantine if q.position != WHOLE_DELIVERY)
-            rows_in, rows_loaded = parsed.rows_in, len(parsed.rows)
+            rows_in, rows_loaded = parsed.rows_in, parsed.rows_loaded
             if rows_in != rows_loaded + rows_quarantined:
                 raise LoadAccountingError(
                     f"{channel} {parsed.delivery}: rows_in {rows_in} != loaded {rows_loaded} + quarantined {rows_quarantined}"
                 )
             counts.append((rows_in, rows_loaded, rows_quarantined))
         now = datetime.now()
-        with_rows = [(seq, parsed) for seq, (parsed, _) in enumerate(batch) if parsed.rows]
+        with_rows = [(seq, parsed) for seq, (parsed, _) in enumerate(batch) if parsed.rows_loaded]
         became_current: dict[int, int] = {}
         con.execute("BEGIN TRANSACTION")
         try:
