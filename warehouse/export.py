@@ -200,7 +200,7 @@ with cases as (
     select * from marts.fct_case
 ),
 leads as (
-    select channel, source_id, title, address from intermediate.int_intake_unified where is_lead
+    select channel, source_id, title, address from marts.fct_intake where is_lead
 ),
 last_event as (
     select case_id, max(event_at) as last_event_at from marts.fct_case_event group by case_id

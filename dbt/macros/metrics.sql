@@ -66,3 +66,16 @@
 {% macro ratio(numerator, denominator) -%}
     case when ({{ denominator }}) > 0 then cast({{ numerator }} as double) / ({{ denominator }}) end
 {%- endmacro %}
+
+{#- The case and where it is counted (unit, place, category), selected in every fact below. -#}
+{% macro fact_attribution(relation=none) -%}
+{%- set prefix = relation ~ '.' if relation else '' -%}
+        {{ prefix }}case_id, {{ prefix }}unit, {{ prefix }}street_code, {{ prefix }}community_code, {{ prefix }}category_l2
+{%- endmacro %}
+
+{#- Number of distinct channels in a group: one bit per channel of var('channels'), or-ed and counted (a
+    count(distinct) costs a hash table per group). The source test on core.intake.channel admits only those. -#}
+{% macro distinct_channel_count(column) -%}
+    cast(bit_count(bit_or(case {{ column }}
+        {%- for channel in var('channels') %} when '{{ channel }}' then 1 << {{ loop.index0 }}{% endfor %} end)) as bigint)
+{%- endmacro %}

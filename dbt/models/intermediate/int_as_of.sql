@@ -5,7 +5,7 @@ latest as (
 
     select max(t) as latest_at
     from (
-        select max(received_at) as t from {{ ref('stg_core__intake') }}
+        select max(received_at) as t from {{ ref('fct_intake') }}
         union all
         select max(event_at) from {{ ref('stg_core__intake_event') }}
     )

@@ -1,16 +1,18 @@
 -- One row per case ever created: the handling facts of its lead intake, derived from the lead's lifecycle
--- events (the feed's own columns fill in where a feed carries no event for a fact).
+-- events (the feed's own columns fill in where a feed carries no event for a fact). The lead's events are read
+-- from fct_case_event, where events already carry their case and whether they come from its lead intake.
 with
 
 intakes as (
 
-    select * from {{ ref('int_intake_unified') }}
+    select * from {{ ref('fct_intake') }}
 
 ),
 
 events as (
 
-    select * from {{ ref('int_intake_event') }}
+    select * from {{ ref('fct_case_event') }}
+    where from_lead_intake
 
 ),
 
@@ -50,25 +52,27 @@ lead_events as (
     select
         events.channel,
         events.source_id,
-        min(event_at) filter (where event_type = 'dispatched') as first_dispatched_at,
+        min(case when event_type = 'dispatched' then event_at end) as first_dispatched_at,
         arg_max(unit, event_at) filter (where event_type in ('dispatched', 'redispatched') and unit is not null)
             as last_dispatched_unit,
-        min(event_at) filter (where event_type = 'signed') as first_signed_at,
-        min(event_at) filter (where event_type = 'closed') as first_closed_at,
-        max(event_at) filter (where event_type = 'closed') as last_closed_at,
-        max(event_at) filter (where event_type = 'reopened') as last_reopened_at,
-        min(event_at) filter (where event_type = 'answered_directly') as answered_at,
+        min(case when event_type = 'signed' then event_at end) as first_signed_at,
+        min(case when event_type = 'closed' then event_at end) as first_closed_at,
+        max(case when event_type = 'closed' then event_at end) as last_closed_at,
+        max(case when event_type = 'reopened' then event_at end) as last_reopened_at,
+        min(case when event_type = 'answered_directly' then event_at end) as answered_at,
         count(*) filter (where event_type = 'returned') as return_count,
         count(*) filter (where event_type = 'urged') as urge_count,
         count(*) filter (where event_type = 'reopened') as reopen_count,
         count(*) filter (where event_type = 'extension_approved') as extension_count,
         arg_max(note, event_at) filter (where event_type = 'callback' and note in ('满意', '基本满意', '不满意'))
             as last_callback_note,
-        max(event_at) filter (where event_type = 'callback' and note in ('满意', '基本满意', '不满意'))
+        max(case when event_type = 'callback' and note in ('满意', '基本满意', '不满意') then event_at end)
             as last_callback_at
 
     from events
-    semi join leads using (channel, source_id)
+    -- only the event types read above (received, extension requests and rejections say nothing here)
+    where event_type in ('dispatched', 'redispatched', 'signed', 'closed', 'reopened', 'answered_directly',
+                         'returned', 'urged', 'extension_approved', 'callback')
     group by events.channel, events.source_id
 
 ),

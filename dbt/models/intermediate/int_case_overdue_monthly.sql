@@ -3,7 +3,8 @@
 -- reopened counts as closed from its first closure (its reopening is counted by 重办率).
 with
 
-cases as (
+-- read twice below: not materialized, so DuckDB scans the table (only the columns used) instead of copying it
+cases as not materialized (
 
     select * from {{ ref('fct_case') }}
     where status <> 'merged' and dispatched_at is not null and deadline_at is not null

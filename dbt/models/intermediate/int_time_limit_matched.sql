@@ -4,7 +4,7 @@ with
 
 intakes as (
 
-    select * from {{ ref('int_intake_unified') }}
+    select * from {{ ref('fct_intake') }}
     where is_lead and deadline_at is null and extended_deadline_at is null
 
 ),

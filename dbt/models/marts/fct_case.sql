@@ -7,9 +7,21 @@ lifecycle as (
 
 ),
 
-intakes as (
+-- read twice below: not materialized, so DuckDB scans the table (only the columns used) instead of copying it
+intakes as not materialized (
 
-    select * from {{ ref('int_intake_unified') }}
+    select * from {{ ref('fct_intake') }}
+
+),
+
+-- the lead first, then by time: one bigint sort key (cheaper than comparing (not is_lead, received_at) structs)
+keyed as (
+
+    select
+        *,
+        epoch_us(received_at) + case when is_lead then 0 else cast(1 as bigint) << 62 end as lead_first_key
+
+    from intakes
 
 ),
 
@@ -20,15 +32,14 @@ per_case as (
         min(received_at) as first_received_at,
         max(received_at) as last_received_at,
         count(*) as intake_count,
-        count(distinct channel) as channel_count,
+        {{ distinct_channel_count('channel') }} as channel_count,
         -- place: the lead's when it has one, else the earliest intake that names it
-        arg_min(street_code, (not is_lead, received_at)) filter (where street_code is not null) as street_code,
-        arg_min(community_code, (not is_lead, received_at)) filter (where community_code is not null)
-            as community_code,
-        arg_min(lon, (not is_lead, received_at)) filter (where lon is not null and lat is not null) as lon,
-        arg_min(lat, (not is_lead, received_at)) filter (where lon is not null and lat is not null) as lat
+        arg_min(street_code, lead_first_key) filter (where street_code is not null) as street_code,
+        arg_min(community_code, lead_first_key) filter (where community_code is not null) as community_code,
+        arg_min(lon, lead_first_key) filter (where lon is not null and lat is not null) as lon,
+        arg_min(lat, lead_first_key) filter (where lon is not null and lat is not null) as lat
 
-    from intakes
+    from keyed
     group by case_id
 
 ),

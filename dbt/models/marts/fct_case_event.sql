@@ -8,7 +8,7 @@ events as (
 
 intakes as (
 
-    select * from {{ ref('int_intake_unified') }}
+    select * from {{ ref('fct_intake') }}
 
 ),
 

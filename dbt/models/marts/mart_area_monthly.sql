@@ -14,7 +14,7 @@ overdue as (
 
 intakes as (
 
-    select * from {{ ref('int_intake_unified') }}
+    select * from {{ ref('fct_intake') }}
 
 ),
 

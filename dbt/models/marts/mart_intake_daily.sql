@@ -2,7 +2,7 @@ with
 
 intakes as (
 
-    select * from {{ ref('int_intake_unified') }}
+    select * from {{ ref('fct_intake') }}
 
 ),
 
