@@ -3,15 +3,18 @@
     python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345]
 
 With ``--simulate-days`` the simulator first writes DIR (in a subprocess, not timed, not in the peak memory).
-File feeds are loaded with ``load_file_feed``; 12345 through the simulator's HTTP server with ``load_12345``
-(the server runs in this process, so its memory is in the peak). Results: benchmarks/results/connectors.json.
+File feeds are loaded with ``load_file_feed``; 12345 through the simulator's HTTP server (``gongzhi serve-12345``,
+run as a separate process so that its CPU time and memory are measured apart from the connector's) with
+``load_12345``. Results: benchmarks/results/connectors.json.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -45,7 +48,6 @@ def main(argv: list[str]) -> int:
     from connectors.api12345 import CursorStore
     from connectors.load import load_12345, load_file_feed
     from connectors.pii import PiiHasher
-    from simulator.server12345 import start_server
 
     import duckdb
 
@@ -63,14 +65,20 @@ def main(argv: list[str]) -> int:
         channels[channel] = _figures(report, time.perf_counter() - t, time.process_time() - cpu)
         print(report.summary(), f"{channels[channel]['seconds']} s", flush=True)
     server_index_seconds = None
+    server_figures = None
     if not args.skip_12345 and (home / "landing" / "12345").is_dir():
         t = time.perf_counter()
-        with start_server(home / "landing" / "12345", token="bench") as server:
+        with _server_process(home / "landing" / "12345") as (url, pid):
             server_index_seconds = round(time.perf_counter() - t, 2)
+            server_cpu_before = _process_cpu_seconds(pid)
             t, cpu = time.perf_counter(), time.process_time()
-            report = load_12345(warehouse, server.url, "bench", CursorStore(cursor_path), pii=pii)
+            report = load_12345(warehouse, url, "bench", CursorStore(cursor_path), pii=pii)
             channels["12345"] = _figures(report, time.perf_counter() - t, time.process_time() - cpu)
-        print(report.summary(), f"{channels['12345']['seconds']} s", flush=True)
+            channels["12345"]["stage_seconds"] = {k: round(v, 2) for k, v in report.seconds.items()}
+            server_figures = {"cpu_seconds_while_loading": round(_process_cpu_seconds(pid) - server_cpu_before, 2),
+                              "peak_rss_mb": _process_peak_rss_mb(pid)}
+        print(report.summary(), f"{channels['12345']['seconds']} s", channels["12345"]["stage_seconds"],
+              server_figures, flush=True)
     total_seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -91,6 +99,8 @@ def main(argv: list[str]) -> int:
         "versions_per_second": round(versions / total_seconds, 1),
         "peak_rss_mb": round(peak_mb, 1),
         "server_12345_index_seconds": server_index_seconds,
+        # the simulator's 12345 server, a separate process: its CPU time while the connector loaded, its memory
+        "server_12345": server_figures,
         "warehouse_mb": round(warehouse.stat().st_size / 2**20, 1),
         "channels": channels,
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load_at_start],
@@ -102,6 +112,39 @@ def main(argv: list[str]) -> int:
     args.output.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k != "channels"}, ensure_ascii=False))
     return 0
+
+
+@contextlib.contextmanager
+def _server_process(landing: Path):
+    """``gongzhi serve-12345`` on a free port; yields (base url, pid) once it listens."""
+    env = dict(os.environ, GONGZHI_12345_TOKEN="bench")
+    proc = subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "serve-12345", "--landing", str(landing),
+                             "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        url = None
+        for line in proc.stdout:
+            match = re.search(r"(http://[^/\s]+)/api", line)
+            if match:
+                url = match.group(1)
+                break
+        if url is None:
+            raise RuntimeError("the 12345 server did not start")
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _process_peak_rss_mb(pid: int) -> float | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def _figures(report, seconds: float, cpu_seconds: float) -> dict:

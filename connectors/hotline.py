@@ -13,6 +13,8 @@ import re
 import zlib
 from datetime import date
 
+import orjson
+
 from connectors.common import (
     ParsedDelivery,
     WHOLE_DELIVERY,
@@ -155,6 +157,15 @@ def decompress(data: bytes, name: str) -> tuple[bytes, str | None]:
         return partial, f"gzip stream broken ({type(err).__name__})"
 
 
+def _loads(raw: bytes):
+    """orjson (several times faster); what it refuses goes to the standard library, whose verdict and error
+    message count (it also accepts NaN and integers beyond 64 bits)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"))
+
+
 def parse_hotline(data: bytes, delivery: str, pii, *, load_id: str,
                   expected_hotline: str | None = None) -> ParsedDelivery:
     """``delivery`` is `<code>/<file name>`; ``expected_hotline`` the folder's code (checked per line)."""
@@ -163,7 +174,6 @@ def parse_hotline(data: bytes, delivery: str, pii, *, load_id: str,
     lines = plain.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    loads = json.loads
     for position, raw in enumerate(lines, start=1):
         obj = None
         try:
@@ -176,7 +186,7 @@ def parse_hotline(data: bytes, delivery: str, pii, *, load_id: str,
             out.quarantine.append(QuarantinedRow(position, "empty line", ""))
             continue
         try:
-            obj = loads(line)
+            obj = _loads(raw)
             row, events = map_ticket(obj, pii, expected_hotline=expected_hotline, load_id=load_id,
                                      delivery=delivery, position=position)
         except RecordError as err:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,6 +46,12 @@ class LoadReport:
     rows_quarantined: int = 0
     rows_current: int = 0  # rows that became the current version of their intake
     failures: list[str] = field(default_factory=list)
+    # Wall seconds per stage, where a loader measures them (12345: fetch = waiting for and parsing pages,
+    # map = column-wise mapping, write = DuckDB transactions). For benchmarks; not part of the summary.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, stage: str, started: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
     @property
     def ok(self) -> bool:
@@ -280,9 +287,13 @@ class _PageBatch:
         if self.pages:
             from connectors import api12345
 
+            started = time.perf_counter()
             parsed = api12345.map_pages(self.pages, self.pii)
+            self.report.timed("map", started)
+            started = time.perf_counter()
             for result in self.wh.write_deliveries(list(zip(parsed, self.checksums))):
                 self.report.add(result)
+            self.report.timed("write", started)
             self.pages, self.checksums, self.rows = [], [], 0
 
 
@@ -305,6 +316,7 @@ def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii)
 
         pages = api12345.fetch_work_orders(base_url, token, cursor_store.get())
         while True:
+            started = time.perf_counter()
             try:
                 page = next(pages)
             except StopIteration:
@@ -312,8 +324,12 @@ def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii)
             except BaseException:  # the API gave up: the pages fetched so far are good, keep them
                 commit()
                 raise
+            finally:
+                report.timed("fetch", started)
             report.deliveries_found += 1
+            started = time.perf_counter()
             cs = _page_checksum(page.records)
+            report.timed("checksum", started)
             if cs in done:
                 report.deliveries_skipped += 1
             else:

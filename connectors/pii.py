@@ -60,6 +60,12 @@ ID_CARD_PATTERN = re.compile(
     r")(?![0-9A-Za-z０-９])"
 )
 
+# Every match of PHONE_PATTERN has at least 7 digits (a local number after a keyword), of ID_CARD_PATTERN 15:
+# text with fewer digit characters needs no regex pass (most free text; the patterns are slow on long text).
+MIN_DIGITS_IN_A_NUMBER = 7
+_DIGIT_CHARS = "0123456789０１２３４５６７８９"
+_DELETE_DIGITS = str.maketrans("", "", _DIGIT_CHARS)
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 
@@ -113,14 +119,20 @@ def normalize_phone(raw: str | None) -> str | None:
     return f"{area}-{local}"
 
 
+_MISSING = object()
+
+
 class PiiHasher:
     """Keyed hashes of personal data: the same value always gives the same key, nobody without the key can
     reverse it. The key comes from ``GONGZHI_PII_KEY`` (gongzhi.settings), never from the repository."""
+
+    _CACHE_LIMIT = 1 << 17  # remembered caller keys (the same caller recurs across versions and deliveries)
 
     def __init__(self, key: str):
         if not key:
             raise ValueError("PII hashing key must not be empty")
         self._key = key.encode("utf-8")
+        self._caller_keys: dict[str | None, str | None] = {}
 
     def __repr__(self) -> str:  # never show the key
         return "PiiHasher(<key hidden>)"
@@ -130,8 +142,17 @@ class PiiHasher:
 
     def caller_key(self, raw_phone: str | None) -> str | None:
         """HMAC-SHA256 hex of the normalised number; None when the number is withheld or not a number."""
+        if type(raw_phone) is str:
+            cached = self._caller_keys.get(raw_phone, _MISSING)
+            if cached is not _MISSING:
+                return cached
         normalised = normalize_phone(raw_phone)
-        return None if normalised is None else self._hmac(normalised)
+        key = None if normalised is None else self._hmac(normalised)
+        if type(raw_phone) is str:
+            if len(self._caller_keys) >= self._CACHE_LIMIT:
+                self._caller_keys.clear()
+            self._caller_keys[raw_phone] = key
+        return key
 
     def hash_value(self, kind: str, value: object) -> str | None:
         """Linkable key for a name, ID-card number etc. ``kind`` separates the domains (a name never collides
@@ -153,5 +174,7 @@ def mask_text(text: str | None) -> str | None:
     """``text`` with every phone number and ID-card number replaced by ``*`` (one per character)."""
     if text is None:
         return None
+    if len(text) - len(text.translate(_DELETE_DIGITS)) < MIN_DIGITS_IN_A_NUMBER:
+        return text
     text = ID_CARD_PATTERN.sub(_mask_match, text)
     return PHONE_PATTERN.sub(_mask_match, text)
