@@ -39,9 +39,99 @@ def _commit() -> str:
         return ""
 
 
+def same_kind_nearby_share(incidents: list[dict], radius_m: float = 150.0, hours: float = 72.0,
+                           skip_repeat_chains: bool = False) -> float:
+    """Share of truth incidents with another incident of the same kind within `radius_m` (true points) whose first
+    reports are at most `hours` apart: the pairs no report could tell apart (docs/dedupe.md's diagnosis)."""
+    from simulator.geography import M_PER_DEG_LAT, M_PER_DEG_LON
+
+    parent = {r["incident_id"]: r["repeat_of_incident_id"] for r in incidents}
+
+    def chain(i: str) -> str:
+        while parent.get(i):
+            i = parent[i]
+        return i
+
+    cell_lon, cell_lat = radius_m / M_PER_DEG_LON, radius_m / M_PER_DEG_LAT
+    grid: dict[tuple, list] = {}
+    for r in incidents:
+        key = (r["kind_code"], int(r["lon"] // cell_lon), int(r["lat"] // cell_lat))
+        grid.setdefault(key, []).append(r)
+    window = hours * 3600
+    hit = 0
+    for r in incidents:
+        kind, cx, cy = r["kind_code"], int(r["lon"] // cell_lon), int(r["lat"] // cell_lat)
+        mine = chain(r["incident_id"]) if skip_repeat_chains else None
+        found = False
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for o in grid.get((kind, cx + dx, cy + dy), ()):
+                    if o is r or abs((o["first_received_at"] - r["first_received_at"]).total_seconds()) > window:
+                        continue
+                    if skip_repeat_chains and chain(o["incident_id"]) == mine:
+                        continue
+                    ex, ey = (o["lon"] - r["lon"]) * M_PER_DEG_LON, (o["lat"] - r["lat"]) * M_PER_DEG_LAT
+                    if ex * ex + ey * ey <= radius_m * radius_m:
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                break
+        hit += found
+    return hit / len(incidents) if incidents else 0.0
+
+
+def truth_figures(truth_dir: Path) -> dict:
+    """Repeat share and the same-kind-nearby shares of one simulated truth."""
+    import pyarrow.parquet as pq
+
+    incidents = pq.read_table(truth_dir / "incidents.parquet").to_pylist()
+    intakes = pq.read_table(truth_dir / "intakes.parquet", columns=["is_lead", "link_type"]).to_pylist()
+    non_lead = sum(1 for i in intakes if not i["is_lead"] or i["link_type"] == "repeat")
+    return {
+        "incidents": len(incidents), "intakes": len(intakes), "repeat_share": round(non_lead / len(intakes), 4),
+        "same_kind_within_150m_72h": round(same_kind_nearby_share(incidents, 150, 72), 4),
+        "same_kind_within_150m_72h_outside_repeat_chains": round(
+            same_kind_nearby_share(incidents, 150, 72, skip_repeat_chains=True), 4),
+        "same_kind_within_150m_7d": round(same_kind_nearby_share(incidents, 150, 168), 4),
+        "same_kind_within_300m_72h": round(same_kind_nearby_share(incidents, 300, 72), 4),
+    }
+
+
+def _truth_main(argv: list[str]) -> int:
+    """`python -m benchmarks simulator truth [--truth DIR --label L]`: the placement figures of a month (30 days x
+    1000/day, seed 20240301) into the `placement` section of the results; --truth measures an existing truth dir."""
+    from simulator import SimulationConfig, simulate
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks simulator truth")
+    p.add_argument("--truth", type=Path, default=None)
+    p.add_argument("--label", default="current")
+    args = p.parse_args(argv)
+    figures: dict = {"label": args.label, "commit": _commit()}
+    if args.truth:
+        figures.update(truth_figures(args.truth))
+    else:
+        out = Path(tempfile.mkdtemp(prefix="gongzhi-sim-"))
+        try:
+            summary = simulate(SimulationConfig(start=date(2024, 3, 1), days=30, per_day=1000, seed=20240301),
+                               out / "landing", out / "truth", workers=2)
+            figures.update(truth_figures(out / "truth"))
+            figures["placement"] = summary.placement
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    runs.setdefault("placement", {})[args.label] = figures
+    RESULTS.write_text(json.dumps(runs, ensure_ascii=False, indent=1) + "\n")
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     from simulator import SimulationConfig, simulate
 
+    if argv[:1] == ["truth"]:
+        return _truth_main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m benchmarks simulator")
     p.add_argument("--intakes", type=int, default=1_000_000)
     p.add_argument("--days", type=int, default=365)

@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator import handling as H
 from simulator.catalog import (CHANNEL_ORDER, HOTLINE_CODES, DEMAND_PROFILES, GAP_PROFILES, KINDS, PETITION_DAYS, UNITS,
                                URGENCY_PROFILES, Kind, unit_for)
-from simulator.geography import DISTRICT_CODE, STREET_OLD_NAMES, Community, load_district, neighbouring_point
+from simulator.geography import DISTRICT_CODE, STREET_OLD_NAMES, Community, load_district, neighbouring_points
+from simulator.placement import Occupancy, block_until
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA
 from simulator import text as T
 
@@ -55,6 +57,9 @@ HOURLY_NIGHT = [1.0, 0.7, 0.4, 0.2, 0.1, 0.1, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0,
                 3.0, 3.6, 3.4, 2.2]
 MAX_EXTRA_REPORTS = 30
 STRANDS = 4  # fixed: the output depends on it, never on the number of workers
+PLACE_TRIES = 40  # re-draws of a taken place before giving up (counted as `crowded`)
+TRIES_PER_COMMUNITY = 4  # then another community
+HARD_NEGATIVE_TRIES = 4
 HARD_NEGATIVE_RATES = {"same_estate_other_kind": 0.05, "same_caller_other_kind": 0.03,
                        "neighbouring_road_same_kind": 0.04}
 
@@ -76,6 +81,10 @@ class SimulationSummary:
     repeat_share: float
     malformed: int
     files: list[str] = field(default_factory=list)
+    # placement of new incidents (simulator/placement.py): re-draws of a taken place, incidents placed on a taken
+    # place after PLACE_TRIES (the rule broken: 0 at a month's scale), repeats turned into duplicates because their
+    # place was taken by then, hard negatives that found no free place and became ordinary incidents
+    placement: dict[str, int] = field(default_factory=dict)
 
     @property
     def intakes(self) -> int:
@@ -109,6 +118,7 @@ class Incident:
     repeat_of: str | None = None
     hard_negative_of: str | None = None
     hard_negative_kind: str | None = None
+    chain: str = ""  # the first incident of its repeat chain (itself unless it repeats another)
     reporters: set = field(default_factory=set)  # person ids that reported it so far
 
 
@@ -205,6 +215,11 @@ class Strand:
         self.extra_count_choice = WeightedChoice(self.ks, self.kprobs)
         self.channel_choices: dict[tuple[str, bool], WeightedChoice | None] = {}
         self.export_days = petition_export_days(config)
+        # kinds are split over the strands, so every incident of one kind comes from one strand and the
+        # placement rule (no two open incidents of a kind at one place) needs no coordination between strands
+        self.kinds = KINDS[strand::STRANDS]
+        self.occupancy = Occupancy()
+        self.placement = {"redraws": 0, "crowded": 0, "repeats_redirected": 0, "hard_negatives_redirected": 0}
         self.siblings = defaultdict(list)
         for k in KINDS:
             self.siblings[k.l1].append(k)
@@ -215,10 +230,11 @@ class Strand:
         self._intake_writer = pq.ParquetWriter(self.shard_dir / "intakes.parquet", INTAKE_TRUTH_SCHEMA)
         self._incident_writer = pq.ParquetWriter(self.shard_dir / "incidents.parquet", INCIDENT_TRUTH_SCHEMA)
         total_roots = max(1, round(self.cfg.per_day * (1.0 - self.cfg.repeat_share)))
-        n_roots = total_roots // STRANDS + (1 if self.strand < total_roots % STRANDS else 0)
+        n_roots = total_roots * len(self.kinds) / len(KINDS)
         for d in range(self.cfg.days):
             day = self.cfg.start + timedelta(days=d)
             self.today = []
+            self.occupancy.release_before(datetime.combine(day, time()))
             # fewer reports on rest days (weekends, holidays): weekday 1.06, rest day 0.85 keeps the weekly mean
             scale = 1.06 if H.is_workday(day) else 0.85
             for _ in range(max(1, round(n_roots * scale))):
@@ -229,7 +245,8 @@ class Strand:
         self._incident_writer.close()
         with open(self.shard_dir / "petitions.pkl", "wb") as fh:
             pickle.dump(self.petitions, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        return {"by_channel": self.by_channel, "non_lead": self.non_lead, "incidents": self.n_incidents}
+        return {"by_channel": self.by_channel, "non_lead": self.non_lead, "incidents": self.n_incidents,
+                "placement": self.placement}
 
     def _write_shard(self, day: date) -> None:
         key = lambda r: (r[0], r[1])  # noqa: E731  (time, id): the order records appear in a delivery
@@ -263,25 +280,61 @@ class Strand:
 
     # ---------------------------------------------------------------- incidents
     def _place(self, community: Community | None = None) -> tuple[Community, str, float, float]:
+        """A point at one of the community's estates (within ~100 m of its centre)."""
         rnd = self.rnd
         c = community or rnd.choice(self.district.communities)
-        estate = rnd.choice(c.estates)
-        lon = c.lon + rnd.gauss(0, 0.0025)
-        lat = c.lat + rnd.gauss(0, 0.0022)
-        return c, estate, min(117.399, max(117.281, lon)), min(31.859, max(31.701, lat))
+        i = rnd.randrange(len(c.estates))
+        lon, lat = c.estate_points[i]
+        lon += rnd.gauss(0, 0.0006)
+        lat += rnd.gauss(0, 0.00055)
+        return c, c.estates[i], min(117.399, max(117.281, lon)), min(31.859, max(31.701, lat))
+
+    def _is_free(self, kind: Kind, place, t: datetime, chain: str | None = None) -> bool:
+        _, estate, lon, lat = place
+        # the point as the truth will hold it (6 decimals), so the truth's check sees what was checked here
+        return self.occupancy.is_free(kind.code, round(lon, 6), round(lat, 6), estate,
+                                      datetime.combine(t.date(), time()), chain)
+
+    def _free_place(self, kind: Kind, t: datetime) -> tuple[Community, str, float, float]:
+        """A place where no incident of `kind` is open or recent (simulator/placement.py): re-drawn a bounded
+        number of times, moving to another community every TRIES_PER_COMMUNITY tries."""
+        community = None
+        for attempt in range(PLACE_TRIES):
+            if attempt and attempt % TRIES_PER_COMMUNITY == 0:
+                community = self.rnd.choice(self.district.communities)
+            place = self._place(community)
+            community = place[0]
+            if self._is_free(kind, place, t):
+                return place
+            self.placement["redraws"] += 1
+        self.placement["crowded"] += 1
+        return place
+
+    def _nearest_estate(self, lon: float, lat: float, other_than: str) -> tuple[Community, str]:
+        if not hasattr(self, "_estate_index"):
+            rows = [(c, name, p) for c in self.district.communities for name, p in zip(c.estates, c.estate_points)]
+            self._estate_index = (rows, np.array([r[2] for r in rows]))
+        rows, points = self._estate_index
+        d2 = ((points[:, 0] - lon) * 0.85) ** 2 + (points[:, 1] - lat) ** 2  # cos(31.8 deg) ~ 0.85
+        for i in np.argsort(d2, kind="stable")[:2]:
+            if rows[i][1] != other_than:
+                return rows[i][0], rows[i][1]
+        raise AssertionError("unreachable: two nearest estates cannot both be named like the twin's")
 
     def _new_incident(self, kind: Kind, t: datetime, place, style: str | None = None,
                       repeat_of: str | None = None) -> Incident:
         rnd = self.rnd
         c, estate, lon, lat = place
+        lon, lat = round(lon, 6), round(lat, 6)  # as the truth holds it
         n = self._next(("incident", t.date()))
         style = style or ADDRESS_STYLE_CHOICE.pick(rnd)
         demand = _weighted(rnd, DEMAND_PROFILES[kind.demand])
         urgency = _weighted(rnd, URGENCY_PROFILES[kind.urgency])
         unit = unit_for(kind, self.district.street_office(c.street_code))
         self.n_incidents += 1
-        return Incident(f"I{_ymd(t)}{n:06d}", kind, c, estate, lon, lat, style, demand, urgency, unit, t,
-                        repeat_of=repeat_of)
+        incident_id = f"I{_ymd(t)}{n:06d}"
+        return Incident(incident_id, kind, c, estate, lon, lat, style, demand, urgency, unit, t,
+                        repeat_of=repeat_of, chain=incident_id)
 
     def _root_incident(self, day: date) -> None:
         rnd = self.rnd
@@ -297,28 +350,41 @@ class Strand:
                 if r < acc:
                     hn_kind = name
                     break
+        inc = None
         if hn_kind is not None:
             twin_inc, twin_person = twin
             t = self._time_on(day, twin_inc.kind)
             if hn_kind == "neighbouring_road_same_kind":
+                # one road further along the grid (~850 m, another crossing), named by the estate nearest to it
                 kind = twin_inc.kind
-                lon, lat = neighbouring_point(twin_inc.lon, twin_inc.lat, rnd)
-                place = (twin_inc.community, twin_inc.estate, lon, lat)
-                inc = self._new_incident(kind, t, place, style="crossing")
+                for lon, lat in neighbouring_points(twin_inc.lon, twin_inc.lat, rnd):
+                    community, estate = self._nearest_estate(lon, lat, other_than=twin_inc.estate)
+                    place = (community, estate, lon, lat)
+                    if self._is_free(kind, place, t):
+                        inc = self._new_incident(kind, t, place, style="crossing")
+                        break
             else:
-                kind = rnd.choice([k for k in KINDS if k.code != twin_inc.kind.code and k.gap != "once"])
+                others = [k for k in self.kinds if k.code != twin_inc.kind.code and k.gap != "once"]
                 if hn_kind == "same_estate_other_kind":
-                    place = (twin_inc.community, twin_inc.estate, twin_inc.lon + rnd.gauss(0, 0.0003),
-                             twin_inc.lat + rnd.gauss(0, 0.0003))
-                    inc = self._new_incident(kind, t, place, style="estate")
+                    for _ in range(HARD_NEGATIVE_TRIES):
+                        kind = rnd.choice(others)
+                        place = (twin_inc.community, twin_inc.estate, twin_inc.lon + rnd.gauss(0, 0.0003),
+                                 twin_inc.lat + rnd.gauss(0, 0.0003))
+                        if self._is_free(kind, place, t):
+                            inc = self._new_incident(kind, t, place, style="estate")
+                            break
                 else:
                     first_person = twin_person
-                    inc = self._new_incident(kind, t, self._place())
-            inc.hard_negative_of, inc.hard_negative_kind = twin_inc.incident_id, hn_kind
-        else:
-            kind = rnd.choice(KINDS)
+                    kind = rnd.choice(others)
+                    inc = self._new_incident(kind, t, self._free_place(kind, t))
+            if inc is None:
+                self.placement["hard_negatives_redirected"] += 1
+            else:
+                inc.hard_negative_of, inc.hard_negative_kind = twin_inc.incident_id, hn_kind
+        if inc is None:
+            kind = rnd.choice(self.kinds)
             t = self._time_on(day, kind)
-            inc = self._new_incident(kind, t, self._place())
+            inc = self._new_incident(kind, t, self._free_place(kind, t))
         self._report_incident(inc, first_person, extras=True)
 
     def _channel_for(self, kind: Kind, later: bool) -> str:
@@ -369,8 +435,10 @@ class Strand:
                 t = t + self._gap(inc.kind)
                 if closed_at is not None and t > closed_at:
                     if rnd.random() < repeat_p:
-                        self._repeat_incident(inc, closed_at, closed_at + self._gap(inc.kind), persons)
-                        continue
+                        if self._repeat_incident(inc, closed_at, closed_at + self._gap(inc.kind), persons):
+                            continue
+                        # the place has another open incident of this kind by then: report within the open period
+                        self.placement["repeats_redirected"] += 1
                     t = base + (closed_at - base) * rnd.random() + timedelta(seconds=1)
                 if t >= self.end:
                     continue
@@ -390,17 +458,22 @@ class Strand:
             return datetime.combine(t.date() + timedelta(days=1), time(9))
         return t
 
-    def _repeat_incident(self, parent: Incident, closed_at: datetime, t: datetime, persons: list[Person]) -> None:
+    def _repeat_incident(self, parent: Incident, closed_at: datetime, t: datetime, persons: list[Person]) -> bool:
+        """A new incident at the parent's place after its closure; False when that place is taken by then."""
         channel = self._channel_for(parent.kind, later=True)
         t = self._not_before(channel, t, closed_at)
         if t >= self.end:
-            return
+            return True  # reported after the period: lost
         place = (parent.community, parent.estate, parent.lon, parent.lat)
+        if not self._is_free(parent.kind, place, t, chain=parent.chain):
+            return False
         inc = self._new_incident(parent.kind, t, place, style=parent.address_style, repeat_of=parent.incident_id)
+        inc.chain = parent.chain
         person = self.rnd.choice(persons) if self.rnd.random() < 0.6 else self._new_person()
         intakes: list[Intake] = []
         self._report(inc, channel, t, person, intakes, primary=False)
         self._finalise(inc, intakes)
+        return True
 
     def _finalise(self, inc: Incident, intakes: list[Intake]) -> None:
         delivered = sorted((i for i in intakes if i.received < self.end), key=lambda i: (i.received, i.channel, i.source_id))
@@ -425,17 +498,20 @@ class Strand:
                 "caller_id": i.person.pid, "received_at": i.received, "is_lead": i is lead, "link_type": link,
                 "kind_code": inc.kind.code, "category_l1": inc.kind.l1, "category_l2": inc.kind.l2})
         f = lead.facts
+        self.occupancy.take(inc.kind.code, inc.lon, inc.lat, inc.estate,
+                            block_until(inc.kind, delivered[0].received, f.closed_at), inc.chain)
         self.truth_incidents.append({
             "incident_id": inc.incident_id, "repeat_of_incident_id": inc.repeat_of, "kind_code": inc.kind.code,
             "category_l1": inc.kind.l1, "category_l2": inc.kind.l2, "demand_type": lead.demand,
             "urgency": lead.urgency, "street_code": inc.community.street_code,
-            "community_code": inc.community.code, "lon": round(inc.lon, 6), "lat": round(inc.lat, 6),
+            "community_code": inc.community.code, "lon": inc.lon, "lat": inc.lat,
             "first_received_at": delivered[0].received, "lead_channel": lead.channel,
             "lead_source_id": lead.source_id, "unit": f.unit, "dispatched_at": f.dispatched_at,
             "signed_at": f.signed_at, "deadline_at": f.deadline_at, "extended_deadline_at": f.extended_deadline_at,
             "closed_at": f.closed_at, "rating": f.rating, "reopened": f.reopened, "returned": f.returned,
             "urge_count": f.urge_count, "answered_directly": f.answered_directly,
-            "hard_negative_of": inc.hard_negative_of, "hard_negative_kind": inc.hard_negative_kind})
+            "hard_negative_of": inc.hard_negative_of, "hard_negative_kind": inc.hard_negative_kind,
+            "estate": inc.estate})
 
     # ---------------------------------------------------------------- one report
     def _report(self, inc: Incident, channel: str, t: datetime, person: Person, intakes: list[Intake],
@@ -745,9 +821,10 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
         shutil.rmtree(shard_dir, ignore_errors=True)
     by_channel = {c: sum(s["by_channel"][c] for s in stats) for c in CHANNEL_ORDER}
     total = sum(by_channel.values())
+    placement = {k: sum(s["placement"][k] for s in stats) for k in stats[0]["placement"]}
     return SimulationSummary(by_channel, sum(s["incidents"] for s in stats),
                              sum(s["non_lead"] for s in stats) / total if total else 0.0,
-                             len(writer.malformed), sorted(writer.files))
+                             len(writer.malformed), sorted(writer.files), placement)
 
 
 def _110_time(t: datetime | None) -> str:

@@ -51,13 +51,22 @@ EW_ROADS = ["义城路", "庐州大道", "巢湖路", "中山路", "西藏路", 
             "芜湖路"]
 NS_LON0, NS_STEP = 117.280, 0.009
 EW_LAT0, EW_STEP = 31.704, 0.008
+ESTATES_PER_COMMUNITY = 8
+ESTATE_MIN_SEPARATION_M = 320.0
+# A crossing named without an offset (`A与B路口`) only when the place is this close to it; farther away the
+# offset is always given (`A与B交口东300米`), so a bare crossing name identifies one spot, not a whole grid cell.
+BARE_CROSSING_MAX_M = 100
 M_PER_DEG_LAT = 111_000.0
 M_PER_DEG_LON = 111_000.0 * math.cos(math.radians(31.78))
 
 ESTATE_PREFIXES = ["滨湖", "和园", "绿地", "万科", "保利", "融科", "金色", "翡翠", "华润", "中海", "碧桂园", "龙湖",
                    "世纪", "春晓", "惠园", "康园", "润园", "嘉园", "锦园", "望湖", "南湖", "明珠", "阳光", "金湖",
                    "新加坡", "琥珀", "天鹅湖", "香格里拉", "东方", "蓝海", "银杏", "枫林", "紫薇", "海棠", "丁香",
-                   "梧桐", "安居", "幸福", "御景", "学府", "湖畔", "兰亭", "祥源", "宝文", "公元", "徽园", "包河"]
+                   "梧桐", "安居", "幸福", "御景", "学府", "湖畔", "兰亭", "祥源", "宝文", "公元", "徽园", "包河",
+                   "恒大", "绿城", "金地", "招商", "信达", "荣盛", "新城", "旭辉", "正荣", "大华", "铜锣湾", "橡树",
+                   "观湖", "临湖", "云谷", "庐阳", "巢湖", "淝河", "骆岗", "紫云", "芙蓉", "玫瑰", "桂花", "樱花",
+                   "百合", "牡丹", "水岸", "山水", "书香", "文华", "锦绣", "金桥", "红星", "永和"]
+# every estate name is unique in the district: ESTATE_PREFIXES x ESTATE_SUFFIXES must exceed the estates needed
 ESTATE_SUFFIXES = ["花园", "小区", "家园", "公寓", "新村", "苑", "城", "名邸", "雅苑", "嘉苑", "国际", "府", "湾",
                    "世家", "佳苑", "华庭"]
 
@@ -71,6 +80,7 @@ class Community:
     lon: float
     lat: float
     estates: tuple[str, ...] = field(default=())
+    estate_points: tuple[tuple[float, float], ...] = field(default=())  # WGS-84 centre of each estate
 
 
 @dataclass(frozen=True)
@@ -109,14 +119,31 @@ def load_district() -> District:
         lon = min(117.398, max(117.282, cx + rnd.uniform(-0.012, 0.012)))
         lat = min(31.858, max(31.702, cy + rnd.uniform(-0.010, 0.010)))
         short = _short_name(row["name"])
-        estates = [f"{short}小区"] if rnd.random() < 0.5 else []
-        while len(estates) < 3:
+        estates = [f"{short}小区"] if rnd.random() < 0.5 and f"{short}小区" not in used_estates else []
+        used_estates.update(estates)
+        while len(estates) < ESTATES_PER_COMMUNITY:
             name = rnd.choice(ESTATE_PREFIXES) + rnd.choice(ESTATE_SUFFIXES)
             if name not in used_estates:
                 used_estates.add(name)
                 estates.append(name)
-        communities.append(Community(row["code"], row["name"], street, streets[street], lon, lat, tuple(estates)))
+        points = _estate_points(lon, lat, rnd)
+        communities.append(Community(row["code"], row["name"], street, streets[street], lon, lat, tuple(estates),
+                                     points))
     return District(streets, tuple(communities))
+
+
+def _estate_points(lon: float, lat: float, rnd: random.Random) -> tuple[tuple[float, float], ...]:
+    """Estates spread around the community centre, at least ESTATE_MIN_SEPARATION_M apart where possible, so two
+    estates are two places (an incident lies within ~100 m of its estate's centre)."""
+    points: list[tuple[float, float]] = []
+    for attempt in range(200):
+        p = (min(117.398, max(117.282, lon + rnd.gauss(0, 0.004))),
+             min(31.858, max(31.702, lat + rnd.gauss(0, 0.0035))))
+        if attempt > 150 or all(distance_m(*p, *q) >= ESTATE_MIN_SEPARATION_M for q in points):
+            points.append(p)
+            if len(points) == ESTATES_PER_COMMUNITY:
+                break
+    return tuple(points)
 
 
 def nearest_roads(lon: float, lat: float) -> tuple[int, int]:
@@ -141,11 +168,25 @@ def crossing_offset(lon: float, lat: float) -> tuple[str, str, str, int]:
 
 def neighbouring_point(lon: float, lat: float, rnd: random.Random) -> tuple[float, float]:
     """A point one road further along the grid (about 800-900 m away): the 'neighbouring road' hard negative."""
-    if rnd.random() < 0.5:
-        step = NS_STEP if lon + NS_STEP < 117.398 else -NS_STEP
-        return lon + step, lat
-    step = EW_STEP if lat + EW_STEP < 31.858 else -EW_STEP
-    return lon, lat + step
+    return neighbouring_points(lon, lat, rnd)[0]
+
+
+def neighbouring_points(lon: float, lat: float, rnd: random.Random) -> list[tuple[float, float]]:
+    """The points one road further along the grid in each direction inside the district, the randomly preferred
+    one first (the others are fall-backs when that one is taken)."""
+    along_ns = rnd.random() < 0.5
+    ew = [(lon + NS_STEP, lat), (lon - NS_STEP, lat)] if lon + NS_STEP < 117.398 else [(lon - NS_STEP, lat)]
+    ns = [(lon, lat + EW_STEP), (lon, lat - EW_STEP)] if lat + EW_STEP < 31.858 else [(lon, lat - EW_STEP)]
+    ordered = ew + ns if along_ns else ns + ew
+    return [p for p in ordered if 117.281 <= p[0] <= 117.399 and 31.701 <= p[1] <= 31.859]
+
+
+def crossing_place_key(lon: float, lat: float) -> str:
+    """The named place a crossing-style address gives for this point: the bare crossing near it, else the crossing
+    with its offset (what `text.address` writes)."""
+    a, b, direction, metres = crossing_offset(lon, lat)
+    first, second = sorted((a, b))
+    return f"{first}|{second}" if metres <= BARE_CROSSING_MAX_M else f"{first}|{second}|{direction}{metres}"
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

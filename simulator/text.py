@@ -12,7 +12,7 @@ import opencc
 
 from connectors import geo
 
-from simulator.geography import CITY_NAME, DISTRICT_NAME, Community, crossing_offset, nearest_roads, NS_ROADS, EW_ROADS
+from simulator.geography import BARE_CROSSING_MAX_M, CITY_NAME, DISTRICT_NAME, Community, crossing_offset, nearest_roads, NS_ROADS, EW_ROADS
 
 BOILERPLATE = {
     "12345": ("市民来电反映：", "来电人称", "市民反映：", "来电人反映", "市民来电咨询：", ""),
@@ -103,7 +103,7 @@ def address(rnd: random.Random, community: Community, estate: str, lon: float, l
         return f"{prefix}{road}{rnd.randint(1, 900)}号" + rnd.choice(("", "", "附近", "对面"))
     first, second = (a, b) if rnd.random() < 0.5 else (b, a)
     form = rnd.random()
-    if form < 0.45:
+    if form < 0.45 or metres > BARE_CROSSING_MAX_M:  # far from the crossing, people give the offset
         return f"{prefix}{first}与{second}交口{direction}{metres}米"
     if form < 0.7:
         return f"{prefix}{first}{second}路口"

@@ -29,6 +29,7 @@ checked against them:
   ``returned``, ``urge_count``, ``answered_directly``
 * ``hard_negative_of``, ``hard_negative_kind``: for deliberately confusable incidents, the incident they resemble
   and how (``same_estate_other_kind``, ``same_caller_other_kind``, ``neighbouring_road_same_kind``)
+* ``estate``: the 小区 the incident is at or nearest to (the named place of ``simulator/placement.py``'s rule)
 
 ``malformed.parquet`` — every deliberately broken record; the connectors must quarantine exactly these:
 
@@ -58,6 +59,7 @@ INCIDENT_TRUTH_SCHEMA = pa.schema([
     ("deadline_at", TS), ("extended_deadline_at", TS), ("closed_at", TS), ("rating", pa.string()),
     ("reopened", pa.bool_()), ("returned", pa.bool_()), ("urge_count", pa.int32()),
     ("answered_directly", pa.bool_()), ("hard_negative_of", pa.string()), ("hard_negative_kind", pa.string()),
+    ("estate", pa.string()),
 ])
 
 MALFORMED_SCHEMA = pa.schema([

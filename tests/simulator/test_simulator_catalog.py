@@ -5,7 +5,7 @@ import random
 
 from simulator.catalog import (DEMAND_PROFILES, GAP_PROFILES, KINDS, STREET_OFFICE, UNITS, URGENCY_PROFILES,
                                category_label_rows)
-from simulator.geography import crossing_offset, distance_m, load_district, neighbouring_point
+from simulator.geography import ESTATES_PER_COMMUNITY, crossing_offset, distance_m, load_district, neighbouring_point
 from simulator.text import format_phone, id_check_char, id_number
 
 
@@ -27,7 +27,12 @@ def test_district_has_its_streets_and_communities_inside_the_box():
     assert len(d.streets) == 13 and len(d.communities) == 116
     for c in d.communities:
         assert c.code.startswith(c.street_code) and 117.28 <= c.lon <= 117.40 and 31.70 <= c.lat <= 31.86
-        assert len(set(c.estates)) == 3
+        assert len(set(c.estates)) == ESTATES_PER_COMMUNITY == len(c.estate_points)
+        # an estate is a place: the estates of one community are apart (the rule of simulator/placement.py
+        # separates same-kind incidents by 250 m, so estates closer than that would be one place)
+        assert min(distance_m(*p, *q) for p in c.estate_points for q in c.estate_points if p != q) > 250
+    names = [e for c in d.communities for e in c.estates]
+    assert len(names) == len(set(names))
     assert d.street_office("340111102").endswith("大圩镇人民政府")
     assert d.street_office("340111005") == "望湖街道办事处"
 

@@ -1,0 +1,104 @@
+"""The truth keeps domain.md's rule: no two different incidents of one kind at one place while the first is open or
+recent (simulator/placement.py), and the designed hard negatives survive it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pyarrow.parquet as pq
+import pytest
+
+from simulator import SimulationConfig, simulate
+from simulator.catalog import KINDS
+from simulator.geography import (EW_LAT0, EW_STEP, M_PER_DEG_LAT, M_PER_DEG_LON, NS_LON0, NS_STEP, crossing_place_key,
+                                 distance_m)
+from simulator.placement import Occupancy, block_until, report_gap_window, rule_violations
+
+NUISANCE = next(k for k in KINDS if k.gap == "nuisance")
+T0 = datetime(2024, 3, 5, 10, 0)
+
+
+def _row(incident_id, lon, lat, first, closed=None, estate="甲小区", kind=NUISANCE, repeat_of=None):
+    return {"incident_id": incident_id, "kind_code": kind.code, "lon": lon, "lat": lat, "first_received_at": first,
+            "closed_at": closed, "estate": estate, "repeat_of_incident_id": repeat_of}
+
+
+def test_occupancy_takes_a_place_for_its_kind_until_its_time_and_spares_the_chain():
+    occ = Occupancy()
+    lon, lat = 117.30, 31.80
+    until = block_until(NUISANCE, T0, None)
+    occ.take(NUISANCE.code, lon, lat, "甲小区", until, chain="I1")
+    day = datetime(2024, 3, 6)
+    north_200 = lat + 200 / M_PER_DEG_LAT
+    north_300 = lat + 300 / M_PER_DEG_LAT
+    assert not occ.is_free(NUISANCE.code, lon, north_200, "乙小区", day)  # 200 m away
+    assert occ.is_free(NUISANCE.code, lon, north_300, "乙小区", day)  # 300 m away, another estate
+    assert not occ.is_free(NUISANCE.code, lon + 2000 / M_PER_DEG_LON, lat, "甲小区", day)  # the same estate
+    other = next(k for k in KINDS if k.code != NUISANCE.code)
+    assert occ.is_free(other.code, lon, lat, "甲小区", day)  # another kind
+    assert occ.is_free(NUISANCE.code, lon, lat, "甲小区", day, chain="I1")  # its own repeat chain
+    assert occ.is_free(NUISANCE.code, lon, lat, "甲小区", until + timedelta(seconds=1))  # after the window
+    occ.release_before(until + timedelta(days=1))
+    assert occ.cells == {} and occ.names == {}
+
+
+def test_block_lasts_the_window_or_until_a_later_closure():
+    window = report_gap_window(NUISANCE)
+    assert block_until(NUISANCE, T0, None) == T0 + window
+    assert block_until(NUISANCE, T0, T0 + timedelta(hours=1)) == T0 + window
+    assert block_until(NUISANCE, T0, T0 + window + timedelta(days=3)) == T0 + window + timedelta(days=3)
+
+
+def test_rule_violations_finds_each_kind_of_clash_and_spares_repeats_and_distant_or_late_ones():
+    lon, lat = 117.30, 31.80
+    later = T0 + timedelta(days=2)
+    far_lon, far_lat = lon + 2000 / M_PER_DEG_LON, lat + 2000 / M_PER_DEG_LAT
+    rows = [_row("A", lon, lat, T0), _row("B", lon, lat + 100 / M_PER_DEG_LAT, later, estate="乙小区"),
+            _row("C", far_lon, far_lat, later, estate="甲小区"),
+            _row("R", lon, lat, later, repeat_of="A", estate="甲小区"),
+            _row("L", lon, lat, later + report_gap_window(NUISANCE) + timedelta(days=1), estate="丙小区")]
+    found = {(a, b): why for a, b, why in rule_violations(rows)}
+    assert found == {("A", "B"): "near", ("A", "C"): "same estate", ("B", "R"): "near", ("C", "R"): "same estate"}
+
+
+def test_rule_violations_finds_a_bare_crossing_named_by_two_places_more_than_250_m_apart():
+    crossing_lon, crossing_lat = NS_LON0 + 5 * NS_STEP, EW_LAT0 + 10 * EW_STEP
+    ne = (crossing_lon + 95 / M_PER_DEG_LON, crossing_lat + 95 / M_PER_DEG_LAT)
+    sw = (crossing_lon - 95 / M_PER_DEG_LON, crossing_lat - 95 / M_PER_DEG_LAT)
+    assert distance_m(*ne, *sw) > 250 and crossing_place_key(*ne) == crossing_place_key(*sw)
+    rows = [_row("X", *ne, T0, estate="丁"), _row("Y", *sw, T0 + timedelta(hours=1), estate="戊")]
+    assert rule_violations(rows) == [("X", "Y", "same crossing")]
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    home = tmp_path_factory.mktemp("month")
+    summary = simulate(SimulationConfig(start=date(2024, 3, 1), days=30, per_day=1000, seed=20240301),
+                       home / "landing", home / "truth", workers=2)
+    return summary, pq.read_table(home / "truth" / "incidents.parquet").to_pylist()
+
+
+def test_a_simulated_month_keeps_the_placement_rule(month):
+    summary, incidents = month
+    assert summary.placement["redraws"] > 0  # places were taken and re-drawn: the rule did work
+    assert summary.placement["crowded"] == 0
+    assert rule_violations(incidents) == []
+    assert 0.15 <= summary.repeat_share <= 0.30
+
+
+def test_hard_negatives_survive_the_placement_rule(month):
+    _, incidents = month
+    by_id = {r["incident_id"]: r for r in incidents}
+    kinds = {r["hard_negative_kind"] for r in incidents if r["hard_negative_kind"]}
+    assert kinds == {"same_estate_other_kind", "same_caller_other_kind", "neighbouring_road_same_kind"}
+    for r in incidents:
+        twin = by_id.get(r["hard_negative_of"])
+        if twin is None:
+            continue  # the twin had no delivered intake (reported after the period)
+        if r["hard_negative_kind"] == "neighbouring_road_same_kind":
+            assert r["kind_code"] == twin["kind_code"]
+            assert distance_m(r["lon"], r["lat"], twin["lon"], twin["lat"]) > 250
+            assert r["estate"] != twin["estate"]
+            assert crossing_place_key(r["lon"], r["lat"]) != crossing_place_key(twin["lon"], twin["lat"])
+        elif r["hard_negative_kind"] == "same_estate_other_kind":
+            assert r["kind_code"] != twin["kind_code"] and r["estate"] == twin["estate"]
+            assert r["first_received_at"].date() == twin["first_received_at"].date() or r["lead_channel"] == "petition"
