@@ -21,7 +21,8 @@ C6  hotline H6 lead, repeat of C1 (closed). received 03-12, dispatched 03-12 09:
     deadline 03-20, closed 03-19, rating score 3 (基本满意 under the default mapping), no callback event.
 C7  12345 A7 lead once, merged into C1 on 03-03; case_link still names C7 (the survivor is resolved in dbt).
     dispatched 03-02 to LG: must count nowhere.
-C8  petition P8 lead. dispatched 03-04 to LG, deadline 05-03 (feed), open: not due before as_of.
+C8  petition P8 lead (a group visit of 3, marked repeat by the clerk). dispatched 03-04 to LG, deadline 05-03
+    (feed), open: not due before as_of.
 Two 110 rows quarantined on 03-01. as_of defaults to the latest time in the data (2024-04-19 10:00).
 """
 from __future__ import annotations
@@ -56,9 +57,11 @@ def _intake(channel, source_id, received, **kw):
 INTAKES = [
     _intake("12345", "A1", "2024-03-01 09:00:00", source_category="城乡建设/市政设施/井盖", demand_type="求助",
             unit=CG, dispatched_at="2024-03-01 10:00:00", signed_at="2024-03-04 09:00:00",
-            deadline_at="2024-03-08 10:00:00", closed_at="2024-03-07 12:00:00", rating="满意"),
+            deadline_at="2024-03-08 10:00:00", closed_at="2024-03-07 12:00:00", rating="满意",
+            source_status="已回访", extra='{"jd": "骆岗街道", "sfbm": "1"}'),
     _intake("110", "B1", "2024-03-01 08:50:00", source_category="市政设施损坏", unit="12345平台",
-            handed_to="12345平台", dispatched_at="2024-03-01 09:05:00"),
+            handed_to="12345平台", dispatched_at="2024-03-01 09:05:00", source_status="已转办",
+            extra='{"反馈时间": "2024/3/1 15:20:00", "管辖单位": "包河分局望湖派出所"}'),
     _intake("hotline", "12319:H1", "2024-03-01 11:00:00", source_category="井盖缺失", unit=CG_SHORT),
     _intake("12345", "A2", "2024-04-03 15:00:00", source_category="城乡建设/市政设施/道路", demand_type="投诉",
             unit=CG, dispatched_at="2024-04-03 16:00:00", signed_at="2024-04-08 09:00:00",
@@ -76,7 +79,8 @@ INTAKES = [
     _intake("12345", "A7", "2024-03-01 09:30:00", source_category="城乡建设/市政设施/井盖", demand_type="求助",
             unit=LG, dispatched_at="2024-03-02 09:00:00", deadline_at="2024-03-04 09:00:00"),
     _intake("petition", "P8", "2024-03-04 00:00:00", source_category="城乡建设", unit=LG,
-            dispatched_at="2024-03-04 00:00:00", deadline_at="2024-05-03 00:00:00", people_count=1),
+            dispatched_at="2024-03-04 00:00:00", deadline_at="2024-05-03 00:00:00", people_count=3,
+            marked_repeat=True, extra='{"信访形式": "来访", "信访目的": "求决"}'),
     _intake("12345", "A9", "2024-03-06 08:00:00", source_category="某个没人映射的类别", demand_type="其他"),
 ]
 
