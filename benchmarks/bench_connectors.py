@@ -31,6 +31,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--simulate-days", type=int, help="run the simulator first for this many days")
     parser.add_argument("--per-day", type=int, default=2000)
     parser.add_argument("--skip-12345", action="store_true")
+    parser.add_argument("--channels", default="110,petition,hotline,12345",
+                        help="comma-separated channels to load (default: all four)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -59,14 +61,15 @@ def main(argv: list[str]) -> int:
     load_at_start = os.getloadavg()
     channels = {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    for channel in ("110", "petition", "hotline"):
+    wanted = set(args.channels.split(","))
+    for channel in [c for c in ("110", "petition", "hotline") if c in wanted]:
         t, cpu = time.perf_counter(), time.process_time()
         report = load_file_feed(warehouse, home / "landing", channel, pii=pii)
         channels[channel] = _figures(report, time.perf_counter() - t, time.process_time() - cpu)
         print(report.summary(), f"{channels[channel]['seconds']} s", flush=True)
     server_index_seconds = None
     server_figures = None
-    if not args.skip_12345 and (home / "landing" / "12345").is_dir():
+    if not args.skip_12345 and "12345" in wanted and (home / "landing" / "12345").is_dir():
         t = time.perf_counter()
         with _server_process(home / "landing" / "12345") as (url, pid):
             server_index_seconds = round(time.perf_counter() - t, 2)

@@ -17,9 +17,7 @@ from connectors.pii import mask_text
 
 # Every character Python's str.strip() removes. A value that starts or ends with one of them is irregular
 # (the per-record mapper strips it), so the column-wise path never has to reproduce Python's stripping.
-_PY_WHITESPACE = (r"\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-                  r"\x{205f}\x{3000}")
-_EDGE_WHITESPACE = f"^[{_PY_WHITESPACE}]|[{_PY_WHITESPACE}]$"
+PY_WHITESPACE = pa.array(sorted(chr(c) for c in range(0x110000) if chr(c).isspace()), pa.string())
 TIME_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Fewer digits than this cannot hold a phone or ID-card number (pii.PHONE_PATTERN needs at least 7: a local
@@ -61,25 +59,32 @@ def blank_to_null(array: pa.Array) -> pa.Array:
 
 def text(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """A stripped text field: '' -> null; irregular where Python's strip would change the value."""
-    irregular = mask_of(pc.match_substring_regex(array, _EDGE_WHITESPACE))
+    first, last = pc.utf8_slice_codeunits(array, 0, 1), pc.utf8_slice_codeunits(array, -1)
+    irregular = mask_of(pc.is_in(first, value_set=PY_WHITESPACE)) | mask_of(pc.is_in(last, value_set=PY_WHITESPACE))
     return blank_to_null(array), irregular
 
 
 def times(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """``YYYY-MM-DD HH:MM:SS`` text -> timestamp[us]; null and '' -> null. Irregular: any other shape, and
-    dates or times that do not exist (Arrow would roll 2024-02-30 over into March: checked by formatting back)."""
+    dates or times that do not exist (Arrow would roll 2024-02-30 over into March: each written component is
+    compared with the parsed one)."""
     array = blank_to_null(array)
     shaped = mask_of(pc.match_substring_regex(array, TIME_SHAPE))
     present = mask_of(pc.is_valid(array))
-    parsed = pc.strptime(pc.if_else(pa.array(shaped), array, pa.scalar(None, pa.string())),
-                         format=TIME_FORMAT, unit="us", error_is_null=True)
-    # (formatted at second resolution: %S of a microsecond timestamp prints the fraction too)
-    round_trip = mask_of(pc.equal(pc.strftime(parsed.cast(pa.timestamp("s")), format=TIME_FORMAT), array))
-    year_zero = mask_of(pc.starts_with(array, "0000"))
-    good = shaped & round_trip & ~year_zero
+    shaped_text = pc.if_else(pa.array(shaped), array, pa.scalar(None, pa.string()))
+    parsed = pc.strptime(shaped_text, format=TIME_FORMAT, unit="us", error_is_null=True)
+    # (each written component must be the parsed one: cheaper than formatting the time back)
+    good = shaped & ~mask_of(pc.starts_with(array, "0000"))
+    for start, stop, component in _TIME_COMPONENTS:
+        written = pc.cast(pc.utf8_slice_codeunits(shaped_text, start, stop), pa.int64())
+        good &= mask_of(pc.equal(written, component(parsed)))
     irregular = present & ~good
     parsed = pc.if_else(pa.array(good), parsed, pa.scalar(None, pa.timestamp("us")))
     return parsed, irregular
+
+
+_TIME_COMPONENTS = ((0, 4, pc.year), (5, 7, pc.month), (8, 10, pc.day), (11, 13, pc.hour), (14, 16, pc.minute),
+                    (17, 19, pc.second))
 
 
 def map_unique(array: pa.Array, fn: Callable[[Any], Any], out_type: pa.DataType) -> pa.Array:

@@ -103,7 +103,7 @@ def fake_api(monkeypatch, delivered: list[Page], then: Exception | None = None):
 
 
 def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(monkeypatch, tmp_path):
-    monkeypatch.setattr(load, "BATCH_ROWS", 2)
+    monkeypatch.setattr(load, "BATCH_ROWS_12345", 2)
     delivered = pages(5)
     fake_api(monkeypatch, delivered, then=api12345.Api12345Error("gave up"))
     cursor = CursorStore(tmp_path / "cursor.json")
@@ -115,7 +115,7 @@ def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(m
 
 
 def test_the_cursor_does_not_pass_a_batch_that_failed_to_commit(monkeypatch, tmp_path):
-    monkeypatch.setattr(load, "BATCH_ROWS", 2)
+    monkeypatch.setattr(load, "BATCH_ROWS_12345", 2)
     delivered = pages(5)
     fake_api(monkeypatch, delivered)
     real_write = Warehouse.write_deliveries
