@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -158,7 +159,7 @@ home = Path(sys.argv[1])
 started = time.perf_counter()
 report = match(home / "warehouse.duckdb", home / "review")
 print(json.dumps({"seconds": time.perf_counter() - started, "candidates": report.candidates,
-                  "new_cases": report.new_cases,
+                  "new_cases": report.new_cases, "stage_seconds": report.stage_seconds,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
 """
 
@@ -173,6 +174,7 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None) -> li
         home = Path(tempfile.mkdtemp(prefix=f"gz-scale-{size}-"))
         try:
             intakes = replicate(base, home, size, period_days)
+            load_at_start = [round(x, 2) for x in os.getloadavg()]
             out = subprocess.run([sys.executable, "-c", _MATCH_CHILD, str(home)], check=True, capture_output=True,
                                  text=True, cwd=Path(__file__).resolve().parent.parent)
             measured = json.loads(out.stdout.strip().splitlines()[-1])
@@ -185,6 +187,8 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None) -> li
             "candidates": measured["candidates"],
             "candidates_per_intake": round(measured["candidates"] / intakes, 2),
             "peak_rss_mb": round(measured["peak_rss_mb"]),
+            "stage_seconds": measured.get("stage_seconds"),
+            "load_average_at_start": load_at_start,
             "pairwise_f1": round(metrics["pairwise_f1"], 4),
             "bcubed_f1": round(metrics["bcubed_f1"], 4),
             "over_merge_rate": round(metrics["over_merge_rate"], 4),
@@ -331,6 +335,7 @@ def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int) -> l
         home = Path(tempfile.mkdtemp(prefix=f"gz-splink-{size}-"))
         try:
             intakes = replicate(base, home, size, period_days)
+            load_at_start = [round(x, 2) for x in os.getloadavg()]
             ours = subprocess.run([sys.executable, "-c", _MATCH_CHILD, str(home)], check=True, capture_output=True,
                                   text=True, cwd=repo)
             measured = json.loads(ours.stdout.strip().splitlines()[-1])
@@ -345,6 +350,7 @@ def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int) -> l
             shutil.rmtree(home, ignore_errors=True)
         row = {
             "intakes": intakes,
+            "load_average_at_start": load_at_start,
             "gongzhi": {"seconds": round(measured["seconds"], 1), "peak_rss_mb": round(measured["peak_rss_mb"]),
                         "candidates": measured["candidates"], "pairwise_f1": round(metrics["pairwise_f1"], 4),
                         "bcubed_f1": round(metrics["bcubed_f1"], 4),

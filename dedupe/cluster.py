@@ -16,15 +16,17 @@ import numpy as np
 
 from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
 from dedupe.records import Records
+from dedupe import scoring
 from dedupe.scoring import DIST_CUTS_M
 
 # Thresholds on the match probability, one place for all of them.
-AUTO_MATCH = 0.993  # join a case automatically at or above this (tuned on seed 20240301 only)
-REVIEW_LOW = 0.99  # from here up to AUTO_MATCH a pair left in two cases goes to review
+AUTO_MATCH = 0.98  # join a case automatically at or above this (tuned on seed 20240301 only)
+REVIEW_LOW = 0.95  # from here up to AUTO_MATCH a pair left in two cases goes to review
 NEGLIGIBLE = 0.001  # pairs below this are dropped before clustering (they cannot change a decision)
 CLEAR_DISAGREEMENT = 0.05  # a compared member this unlikely forbids a join (anti-chaining, with the mean rule)
 MIN_MEAN_PROBABILITY = 0.6  # mean match probability against all the case's members
-AUTO_MERGE = 0.995  # one intake matching two open cases this well merges them
+AUTO_MERGE = 0.995
+CONSIDER = 0.2  # a case is compared as a whole with an intake only when one of its members scores this much  # one intake matching two open cases this well merges them
 # a case does not wander: a new member stays near every located member (as far as scoring still calls a place shared)
 MAX_MEMBER_DISTANCE_M = DIST_CUTS_M[-1]
 
@@ -70,16 +72,57 @@ class Assignment:
         return position
 
 
-def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Both directions of every pair, grouped by node: (offsets, node, neighbour, probability) as numpy arrays
-    (Python lists of tens of millions of entries were most of the memory at 1 M intakes)."""
+def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray, patterns: np.ndarray | None):
+    """Both directions of every pair, grouped by node: (offsets, node, neighbour, probability, pattern) as numpy
+    arrays (Python lists of tens of millions of entries were most of the memory at 1 M intakes)."""
     nodes = np.concatenate([i, j]).astype(np.int64, copy=False)
     neighbours = np.concatenate([j, i]).astype(np.int64, copy=False)
     order = np.lexsort((neighbours, nodes))
     nodes, neighbours = nodes[order], neighbours[order]
     probs = np.concatenate([p, p])[order]
+    pats = np.concatenate([patterns, patterns])[order] if patterns is not None else None
     offsets = np.searchsorted(nodes, np.arange(n + 1))
-    return offsets, nodes, neighbours, probs
+    return offsets, nodes, neighbours, probs, pats
+
+
+@dataclass
+class CaseEvidence:
+    """What a new intake is compared with when it meets a case: the case as a whole, not only its best member.
+
+    The levels of the intake's comparisons with the members it was paired with are pooled (best level per
+    comparison: the closest member, the most similar wording, a category some member shares, the nearest in time)
+    and the pooled pattern is scored by the same Fellegi-Sunter model. A big incident reported over days in several
+    paraphrases and categories is then judged on all of it.
+    """
+
+    level_table: np.ndarray  # (patterns, comparisons) level of each comparison in each pattern code
+    prob_table: np.ndarray  # match probability of each pattern code
+    radix: tuple[int, ...]
+    place_column: int
+
+    @classmethod
+    def from_model(cls, model, prior: float) -> "CaseEvidence":
+        levels = scoring.levels_of_patterns(np.arange(scoring.PATTERNS))
+        names = list(scoring.COMPARISONS)
+        return cls(
+            level_table=np.stack([levels[name] for name in names], axis=1).astype(np.int8),
+            prob_table=scoring.pattern_probabilities(model, prior=prior),
+            radix=tuple(scoring.COMPARISONS[name] + 1 for name in names),
+            place_column=names.index("place"),
+        )
+
+    def pooled_probability(self, codes: list[int]) -> float:
+        if len(codes) == 1:
+            return float(self.prob_table[codes[0]])
+        rows = self.level_table[codes]
+        code = 0
+        for level, base in zip((rows.max(axis=0).astype(np.int64) + 1).tolist(), self.radix):
+            code = code * base + level
+        return float(self.prob_table[code])
+
+    def place_apart(self, code: int) -> bool:
+        """The pair's place level is 0: far apart, two named estates or two streets."""
+        return bool(self.level_table[code, self.place_column] == 0)
 
 
 def assign(
@@ -90,8 +133,13 @@ def assign(
     prob: np.ndarray,
     existing_case: list[str | None],
     existing_cases: dict[str, dict],
+    patterns: np.ndarray | None = None,
+    evidence: CaseEvidence | None = None,
 ) -> Assignment:
     """Assign every new record to a case.
+
+    With patterns (the comparison pattern code of each pair) and evidence, an intake is compared with each case as
+    a whole (CaseEvidence); without them, with its best member pair and the mean over all members.
 
     existing_case[k] is the case id of an old record (None for new ones); existing_cases maps each such id to
     {'first_t': seconds, 'repeat_of': id or None, 'first_index': record index or -1}.
@@ -127,14 +175,15 @@ def assign(
         merges=[],
         review=[],
     )
-    offsets, nodes, neighbours, probs = _adjacency(n, pairs_i, pairs_j, prob)
+    pooled = patterns is not None and evidence is not None
+    offsets, nodes, neighbours, probs, pats = _adjacency(n, pairs_i, pairs_j, prob, patterns if pooled else None)
     is_new = np.asarray(is_new, dtype=bool)
-    # A neighbour already has a case when x's turn comes if it is old or an earlier new intake. Most intakes have
-    # no such neighbour at AUTO_MATCH: they create a case without the per-member loop (their review pairs are
-    # collected here, vectorised, in the same order the loop would have).
+    # A neighbour already has a case when x's turn comes if it is old or an earlier new intake. Without such a
+    # neighbour able to decide (at AUTO_MATCH, or any at all when cases are judged as a whole) an intake creates a
+    # case without the per-member loop (its review pairs are collected here, vectorised, in the loop's order).
     assigned_first = ~is_new[neighbours] | (neighbours < nodes)
     strong = np.zeros(n, dtype=bool)
-    strong[nodes[assigned_first & (probs >= AUTO_MATCH)]] = True
+    strong[nodes[assigned_first & (probs >= (CONSIDER if pooled else AUTO_MATCH))]] = True
     reviewed = assigned_first & (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
     quiet_review = {}
     for a, b, p in zip(nodes[reviewed].tolist(), neighbours[reviewed].tolist(), probs[reviewed].tolist()):
@@ -149,7 +198,9 @@ def assign(
         best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
         worst: dict[int, float] = {}
         total: dict[int, float] = {}
-        for nb, p in zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist()):
+        codes: dict[int, list[int]] = {}
+        apart: set[int] = set()
+        for position, (nb, p) in enumerate(zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist())):
             if case[nb] < 0:
                 continue
             c = result.resolve(int(case[nb]))
@@ -159,6 +210,28 @@ def assign(
                 best[c] = (p, nb)
             worst[c] = min(worst.get(c, 1.0), p)
             total[c] = total.get(c, 0.0) + p
+            if pooled:
+                code = int(pats[lo + position])
+                codes.setdefault(c, []).append(code)
+                if evidence.place_apart(code):
+                    apart.add(c)
+        if pooled:
+            options = []
+            for c, (p, member) in best.items():
+                state = cases[c]
+                score = max(p, evidence.pooled_probability(codes[c]))
+                if score < AUTO_MATCH:
+                    if score >= REVIEW_LOW and p < REVIEW_LOW:
+                        result.review.append((x, member, score))
+                    continue
+                # a member clearly elsewhere (far, another estate or street) vetoes; so does the case's span
+                if c in apart or worst[c] < CLEAR_DISAGREEMENT or not _compatible(records, x, state):
+                    result.review.append((x, member, score))
+                    continue
+                is_open = not state.closed_before(records, records.t[x])
+                options.append((is_open, score, -state.first_t, c, member))
+            _decide(result, records, x, options)
+            continue
         options = []
         for c, (p, member) in best.items():
             state = cases[c]
@@ -174,38 +247,45 @@ def assign(
                 continue
             is_open = not state.closed_before(records, records.t[x])
             options.append((is_open, p, -state.first_t, c, member))
-        if not options:
-            _create(result, records, x, repeat_of=None)
-            continue
-        options.sort(reverse=True)
-        is_open, p, _, c, member = options[0]
-        if not is_open:
-            _create(result, records, x, repeat_of=cases[c].case_id)
-            result.score[x], result.matched_to[x] = p, member
-            continue
-        # a second open case this intake matches as well as the first: the two are one problem
-        survivors = [c]
-        for other_open, other_p, _, other, _ in options[1:]:
-            if other_open and other_p >= AUTO_MERGE and p >= AUTO_MERGE and _same_place(records, cases[c], cases[other]):
-                survivors.append(other)
-        target = min(survivors, key=lambda s: (cases[s].first_t, cases[s].case_id))
-        for other in survivors:
-            if other != target:
-                _merge(result, other, target, "matched_by_one_intake")
-        _join(result, x, target, p, member)
+        _decide(result, records, x, options)
     return result
+
+
+def _decide(result: Assignment, records: Records, x: int, options: list) -> None:
+    """x joins the best open case (merging a second open case it matches as well), or starts a case: a repeat
+    when the best case was closed before x arrived."""
+    cases = result.cases
+    if not options:
+        _create(result, records, x, repeat_of=None)
+        return
+    options.sort(reverse=True)
+    is_open, p, _, c, member = options[0]
+    if not is_open:
+        _create(result, records, x, repeat_of=cases[c].case_id)
+        result.score[x], result.matched_to[x] = p, member
+        return
+    # a second open case this intake matches as well as the first: the two are one problem
+    survivors = [c]
+    for other_open, other_p, _, other, _ in options[1:]:
+        if other_open and other_p >= AUTO_MERGE and p >= AUTO_MERGE and _same_place(records, cases[c], cases[other]):
+            survivors.append(other)
+    target = min(survivors, key=lambda s: (cases[s].first_t, cases[s].case_id))
+    for other in survivors:
+        if other != target:
+            _merge(result, other, target, "matched_by_one_intake")
+    _join(result, x, target, p, member)
 
 
 def _compatible(records: Records, x: int, state: CaseState) -> bool:
     window = max(state.window_s, float(records.window_s[x]))
     if records.t[x] - state.first_t > window:
         return False
-    if not records.has_point[x]:
+    if not records.has_point[x] or records.approximate[x]:
         return True
     # every located member, not only the first: a case whose first intake has no point must not gather reports
     # from two places through members that have none
     for member in state.members:
-        if records.has_point[member]:
+        if records.has_point[member] and not records.approximate[member]:
             dx = (records.lon[x] - records.lon[member]) * METRES_PER_DEG_LON
             dy = (records.lat[x] - records.lat[member]) * METRES_PER_DEG_LAT
             if (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M:
@@ -216,8 +296,8 @@ def _compatible(records: Records, x: int, state: CaseState) -> bool:
 def _same_place(records: Records, a: CaseState, b: CaseState) -> bool:
     """No located member of one case is farther than MAX_MEMBER_DISTANCE_M from a located member of the other: an
     intake without a point must not bridge two places."""
-    located_a = [k for k in a.members if records.has_point[k]]
-    located_b = [k for k in b.members if records.has_point[k]]
+    located_a = [k for k in a.members if records.has_point[k] and not records.approximate[k]]
+    located_b = [k for k in b.members if records.has_point[k] and not records.approximate[k]]
     for i in located_a:
         for j in located_b:
             dx = (records.lon[i] - records.lon[j]) * METRES_PER_DEG_LON

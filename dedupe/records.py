@@ -39,7 +39,7 @@ class Records:
     lat: np.ndarray
     cell_x: np.ndarray  # int64, meaningful only where has_point
     cell_y: np.ndarray
-    has_point: np.ndarray
+    has_point: np.ndarray  # a usable point: the intake's own, or its named place's (see approximate)
     place_key: list[str]
     road: list[str]
     area: list[str]  # 9-digit street code from the codes or the parsed street/community name, else ''
@@ -51,6 +51,9 @@ class Records:
     block_topic: list[str] = field(default_factory=list)  # l1 code when known, else the keyword topic
     # integer codes of the string keys (-1 = unknown), so that pair comparisons are vectorised
     codes: dict[str, np.ndarray] = field(default_factory=dict)
+    # True where the point is not the intake's own but the median point of the batch's located intakes that name
+    # the same estate or crossing (110 transfers and petitions carry no coordinates)
+    approximate: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     def __len__(self) -> int:
         return len(self.source_id)
@@ -212,8 +215,6 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     has_point = (lon > 73.0) & (lon < 136.0) & (lat > 3.0) & (lat < 54.0)
     lon = np.where(has_point, lon, np.nan)
     lat = np.where(has_point, lat, np.nan)
-    cell_x = np.where(has_point, np.floor(np.nan_to_num(lon) * normalize.METRES_PER_DEG_LON / CELL_M), -1).astype(np.int64)
-    cell_y = np.where(has_point, np.floor(np.nan_to_num(lat) * normalize.METRES_PER_DEG_LAT / CELL_M), -1).astype(np.int64)
 
     columns = [table.column(name).to_pylist() for name in _TEXT_COLUMNS]
     chunks = _chunks(columns, n, workers)
@@ -228,6 +229,11 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         [value for part in parts for value in part[k]] for k in range(12)
     )
     channels = columns[_TEXT_COLUMNS.index("channel")]
+    named_place = [("e:" + e) if e else (k if k.startswith("x:") else "") for e, k in zip(estate, place_key)]
+    approximate = _place_points(named_place, lon, lat, has_point)
+    has_point = has_point | approximate
+    cell_x = np.where(has_point, np.floor(np.nan_to_num(lon) * normalize.METRES_PER_DEG_LON / CELL_M), -1).astype(np.int64)
+    cell_y = np.where(has_point, np.floor(np.nan_to_num(lat) * normalize.METRES_PER_DEG_LAT / CELL_M), -1).astype(np.int64)
     roads_vocabulary: dict[str, int] = {}
     codes = {
         "caller": encode(_strings(table, "caller_key")),
@@ -266,4 +272,35 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         cat_l2=cat_l2,
         cat_l1=cat_l1,
         block_topic=block_topic,
+        approximate=approximate,
     )
+
+
+MIN_PLACE_POINTS = 2  # located intakes naming a place needed before its median point stands in for others
+
+
+def _place_points(named_place: list[str], lon: np.ndarray, lat: np.ndarray, has_point: np.ndarray) -> np.ndarray:
+    """Gives intakes without a point the median point of the located intakes that name the same estate or
+    crossing (a gazetteer built from the batch itself). Fills lon/lat in place; returns the rows it filled."""
+    approximate = np.zeros(len(named_place), dtype=bool)
+    if not len(named_place):
+        return approximate
+    codes = encode(named_place)
+    located = has_point & (codes >= 0)
+    if not located.any():
+        return approximate
+    order = np.argsort(codes[located], kind="stable")
+    keys = codes[located][order]
+    xs, ys = lon[located][order], lat[located][order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    centre = {}
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        if b - a >= MIN_PLACE_POINTS:
+            centre[int(keys[a])] = (float(np.median(xs[a:b])), float(np.median(ys[a:b])))
+    for k in np.flatnonzero(~has_point & (codes >= 0)).tolist():
+        point = centre.get(int(codes[k]))
+        if point is not None:
+            lon[k], lat[k] = point
+            approximate[k] = True
+    return approximate

@@ -32,6 +32,7 @@ class MatchReport:
     decisions_applied: int = 0
     decisions_rejected: list = field(default_factory=list)  # (line, reason) of decisions.csv lines not applied
     seconds: float = 0.0
+    stage_seconds: dict = field(default_factory=dict)  # prepare / candidates / cluster / write
     model: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -126,8 +127,18 @@ def _detached_by_cannot_link(con: duckdb.DuckDBPyConnection, decisions: store.De
 def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, threads: int) -> None:
     detached = _detached_by_cannot_link(con, decisions)
     decided = sorted({key for d in decisions.valid for key in (d.a, d.b)})
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.stage_seconds[stage] = round(now - clock, 2)
+        clock = now
+
     context = _load_context(con, detached, decided)
+    lap("load")
     records = records_mod.prepare(context, workers=threads)
+    lap("prepare")
     # prepare() sorts by time: carry is_new / case_id along the same order
     order_table = context.select(["received_at", "channel", "source_id", "is_new", "case_id"]).sort_by(
         [("received_at", "ascending"), ("channel", "ascending"), ("source_id", "ascending")]
@@ -140,6 +151,7 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
     existing_cases = _existing_case_info(con, old_ids, index_of)
 
     pairs_i, pairs_j, patterns = _candidates_scored(records, is_new, threads)
+    lap("block_and_compare")
     pairs_i, pairs_j, forced = _add_decision_pairs(pairs_i, pairs_j, decisions, index_of)
     report.candidates = int(len(pairs_i))
     if len(patterns) < len(pairs_i):  # pairs only a decision names: their pattern is irrelevant (forced below)
@@ -147,14 +159,16 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
     model = scoring.fit_patterns(np.bincount(patterns.astype(np.int64), minlength=scoring.PATTERNS), estimate_m=False)
     report.model = model.as_dict()
     prob = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)[patterns.astype(np.int64)]
-    del patterns
     for position, value in forced.items():
         prob[position] = value
 
     # pairs this unlikely add nothing to a case's mean probability: clustering never needs to look at them
     keep = prob >= cluster.NEGLIGIBLE
-    pairs_i, pairs_j, prob = pairs_i[keep], pairs_j[keep], prob[keep]
-    result = cluster.assign(records, is_new, pairs_i, pairs_j, prob, existing_case, existing_cases)
+    pairs_i, pairs_j, prob, patterns = pairs_i[keep], pairs_j[keep], prob[keep], patterns[keep]
+    evidence = cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
+    lap("fit")
+    result = cluster.assign(records, is_new, pairs_i, pairs_j, prob, existing_case, existing_cases, patterns, evidence)
+    lap("cluster")
     for d in decisions.valid:
         a, b = index_of.get(d.a), index_of.get(d.b)
         if d.decision == "must_link" and a is not None and b is not None and result.case[a] >= 0 and result.case[b] >= 0:
@@ -162,6 +176,7 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
                 cluster.merge_cases(result, int(result.case[a]), int(result.case[b]), "must_link")
     report.decisions_applied = len(decisions.valid)
     _write(con, records, is_new, result, decisions, report)
+    lap("write")
 
 
 def _candidates_scored(records, is_new, threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -98,13 +98,17 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
     # one of them 1, known but different 0, nothing to compare -1
     by_keys = np.where(
         same_place | same_estate, 3,
-        np.where(shared_road & same_area, 2,
+        np.where(shared_road & same_area, 1,
                  np.where(shared_road | same_area, 1, np.where(place_known | area_known | roads_known, 0, -1))),
     )
     dist_level = np.where(
         dist <= DIST_CUTS_M[0], 3, np.where(dist <= DIST_CUTS_M[1], 2, np.where(dist <= DIST_CUTS_M[2], 1, 0))
     )
     has_dist = ~np.isnan(dist)
+    # a point borrowed from the named place (records.approximate) says "near" when near, but a far borrowed point
+    # may only be the median of a crossing's spread-out reports: then the keys decide
+    borrowed = records.approximate[i] | records.approximate[j]
+    has_dist = has_dist & ~(borrowed & (dist_level == 0))
     place = np.where(has_dist, np.where(same_place | same_estate, np.maximum(dist_level, 2), dist_level), by_keys)
     # Two different named estates, or two different streets, are two places whatever the points say: one problem
     # is reported with one estate name (seed 20240301: 0 true pairs among 141 k candidate pairs naming two estates,
