@@ -57,7 +57,7 @@ HOURLY_NIGHT = [1.0, 0.7, 0.4, 0.2, 0.1, 0.1, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0,
                 3.0, 3.6, 3.4, 2.2]
 MAX_EXTRA_REPORTS = 30
 STRANDS = 4  # fixed: the output depends on it, never on the number of workers
-PLACE_TRIES = 40  # re-draws of a taken place before giving up (counted as `crowded`)
+PLACE_TRIES = 80  # re-draws of a taken place before giving up (counted as `crowded`)
 TRIES_PER_COMMUNITY = 4  # then another community
 HARD_NEGATIVE_TRIES = 4
 HARD_NEGATIVE_RATES = {"same_estate_other_kind": 0.05, "same_caller_other_kind": 0.03,
@@ -219,6 +219,7 @@ class Strand:
         # placement rule (no two open incidents of a kind at one place) needs no coordination between strands
         self.kinds = KINDS[strand::STRANDS]
         self.occupancy = Occupancy()
+        self.crowded_kinds: dict[str, bool] = {}
         self.placement = {"redraws": 0, "crowded": 0, "repeats_redirected": 0, "hard_negatives_redirected": 0}
         self.siblings = defaultdict(list)
         for k in KINDS:
@@ -234,7 +235,8 @@ class Strand:
         for d in range(self.cfg.days):
             day = self.cfg.start + timedelta(days=d)
             self.today = []
-            self.occupancy.release_before(datetime.combine(day, time()))
+            if d % 7 == 0:  # weekly is enough: a freed place is skipped by its time anyway
+                self.occupancy.release_before(datetime.combine(day, time()))
             # fewer reports on rest days (weekends, holidays): weekday 1.06, rest day 0.85 keeps the weekly mean
             scale = 1.06 if H.is_workday(day) else 0.85
             for _ in range(max(1, round(n_roots * scale))):
@@ -279,11 +281,12 @@ class Strand:
         return datetime.combine(day, time(h)) + timedelta(seconds=self.rnd.randrange(3600))
 
     # ---------------------------------------------------------------- incidents
-    def _place(self, community: Community | None = None) -> tuple[Community, str, float, float]:
+    def _place(self, community: Community | None = None, estate_no: int | None = None
+               ) -> tuple[Community, str, float, float]:
         """A point at one of the community's estates (within ~100 m of its centre)."""
         rnd = self.rnd
         c = community or rnd.choice(self.district.communities)
-        i = rnd.randrange(len(c.estates))
+        i = rnd.randrange(len(c.estates)) if estate_no is None else estate_no
         lon, lat = c.estate_points[i]
         lon += rnd.gauss(0, 0.0006)
         lat += rnd.gauss(0, 0.00055)
@@ -298,17 +301,26 @@ class Strand:
     def _free_place(self, kind: Kind, t: datetime) -> tuple[Community, str, float, float]:
         """A place where no incident of `kind` is open or recent (simulator/placement.py): re-drawn a bounded
         number of times, moving to another community every TRIES_PER_COMMUNITY tries."""
-        community = None
-        for attempt in range(PLACE_TRIES):
+        rnd = self.rnd
+        not_before = datetime.combine(t.date(), time())
+        # a kind that found no room last time is crowded everywhere: try two communities only (keeps the cost of
+        # a saturated district bounded; the count of crowded incidents says how often it happened)
+        tries = 2 * TRIES_PER_COMMUNITY if self.crowded_kinds.get(kind.code) else PLACE_TRIES
+        community = rnd.choice(self.district.communities)
+        for attempt in range(tries):
             if attempt and attempt % TRIES_PER_COMMUNITY == 0:
-                community = self.rnd.choice(self.district.communities)
-            place = self._place(community)
-            community = place[0]
-            if self._is_free(kind, place, t):
-                return place
+                community = rnd.choice(self.district.communities)
+            estate_no = rnd.randrange(len(community.estates))
+            # the estate is the cheapest test: draw the point only for a free estate
+            if self.occupancy.name_is_free(kind.code, community.estates[estate_no], not_before):
+                place = self._place(community, estate_no)
+                if self._is_free(kind, place, t):
+                    self.crowded_kinds[kind.code] = False
+                    return place
             self.placement["redraws"] += 1
         self.placement["crowded"] += 1
-        return place
+        self.crowded_kinds[kind.code] = True
+        return self._place(community)
 
     def _nearest_estate(self, lon: float, lat: float, other_than: str) -> tuple[Community, str]:
         if not hasattr(self, "_estate_index"):

@@ -54,10 +54,8 @@ class Occupancy:
         """No incident of this kind (outside `chain`) at this place stays taken at or after `not_before` — the
         start of the day the new incident is first reported (a petition is registered at 00:00), so incidents
         first reported later that day, or repeats already planned for later days, also count as taken."""
-        for key in ((kind_code, estate), (kind_code, crossing_place_key(lon, lat))):
-            for until, other in self.names.get(key, ()):
-                if until >= not_before and other != chain:
-                    return False
+        if not self.name_is_free(kind_code, estate, not_before, chain):
+            return False
         cx, cy = self._cell(lon, lat)
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
@@ -67,6 +65,12 @@ class Occupancy:
                         ey = (lat - olat) * M_PER_DEG_LAT
                         if ex * ex + ey * ey <= _R2:
                             return False
+        return self.name_is_free(kind_code, crossing_place_key(lon, lat), not_before, chain)
+
+    def name_is_free(self, kind_code: str, name: str, not_before: datetime, chain: str | None = None) -> bool:
+        for until, other in self.names.get((kind_code, name), ()):
+            if until >= not_before and other != chain:
+                return False
         return True
 
     def take(self, kind_code: str, lon: float, lat: float, estate: str, until: datetime, chain: str) -> None:
