@@ -5,7 +5,7 @@ simulator): 80% of intakes lead a case, the rest join a random case; every lead 
 signed / closed / callback events (some returned, reopened, extended), categories drawn from the mapping seed,
 units from the units seed, places from 包河区's streets. Then it times one `dbt build` (seeds, models, data tests
 and unit tests in one dbt process), splits it per node from target/run_results.json (seed, model, test seconds, the
-rest is dbt's start-up and parsing), records the load average, and writes benchmarks/results/dbt.json (runs of
+rest is dbt's start-up and bookkeeping; the project is parsed beforehand, timed apart), records the load average, and writes benchmarks/results/dbt.json (runs of
 other sizes already there are kept). Target (issue 5): 10 M intakes <= 3 minutes.
 """
 from __future__ import annotations
@@ -162,7 +162,8 @@ def _node_timings(target: Path) -> dict[str, dict[str, float]]:
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
     by_type: dict[str, dict[str, float]] = {}
     for result in results:
-        resource_type, *_, name = result["unique_id"].split(".")
+        # model.gongzhi.fct_case, test.gongzhi.unique_fct_case_case_id.<hash>: the name is the third part
+        resource_type, _, name = result["unique_id"].split(".")[:3]
         by_type.setdefault(resource_type, {})[name] = round(result["execution_time"], 2)
     return by_type
 
@@ -177,6 +178,13 @@ def bench_one(intakes: int, workdir: Path) -> dict:
     counts = generate_core(home / "warehouse.duckdb", intakes)
     generated = time.perf_counter() - started
     target = home / "dbt-target"
+    # the project is parsed first, as the pipeline's is (make setup writes the manifest; dbt then re-parses only
+    # what changed): the build below is then seeds + models + tests, and the parse is reported on its own
+    started = time.perf_counter()
+    parsed = run_dbt("parse", home, target_path=target)
+    parse = time.perf_counter() - started
+    if not parsed.ok:
+        raise RuntimeError(f"dbt parse failed:\n{parsed.output[-3000:]}")
     load_at_build = os.getloadavg()
     started = time.perf_counter()
     result = run_dbt("build", home, target_path=target)
@@ -198,11 +206,13 @@ def bench_one(intakes: int, workdir: Path) -> dict:
         "core_rows": counts,
         "generate_seconds": round(generated, 1),
         # one `dbt build` process: build = seed + run (models) + test (data and unit tests) + dbt's own start-up
+        "dbt_parse_seconds": round(parse, 1),
         "dbt_build_seconds": round(build, 1),
         "dbt_seed_seconds": phase["seed"],
         "dbt_run_seconds": phase["model"],
         "dbt_test_seconds": round(phase["test"] + phase["unit_test"], 1),
-        "dbt_startup_seconds": round(build - phase["seed"] - phase["model"] - phase["test"] - phase["unit_test"], 1),
+        # dbt's start-up (imports, reading the parsed project) and per-node bookkeeping
+        "dbt_overhead_seconds": round(build - phase["seed"] - phase["model"] - phase["test"] - phase["unit_test"], 1),
         "model_seconds": dict(sorted(nodes.get("model", {}).items(), key=lambda kv: -kv[1])),
         "slowest_tests_seconds": dict(sorted(nodes.get("test", {}).items(), key=lambda kv: -kv[1])[:8]),
         "mart_rows": marts,

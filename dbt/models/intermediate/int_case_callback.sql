@@ -3,9 +3,9 @@
 -- feeds carry it (12345 hfmyd, hotline rating, petition 评价 are single fields holding the latest rating).
 with
 
-lifecycle as (
+cases as (
 
-    select * from {{ ref('int_case_lifecycle') }}
+    select * from {{ ref('fct_case') }}
     where not is_merged and rating is not null
 
 ),
@@ -17,7 +17,7 @@ dated as (
         coalesce(last_callback_at, closed_at, first_closed_at) as callback_at,
         rating
 
-    from lifecycle
+    from cases
 
 )
 

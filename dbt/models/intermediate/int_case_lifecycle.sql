@@ -1,6 +1,8 @@
+{{ config(materialized='view') }}
 -- One row per case ever created: the handling facts of its lead intake, derived from the lead's lifecycle
 -- events (the feed's own columns fill in where a feed carries no event for a fact). The lead's events are read
 -- from fct_case_event, where events already carry their case and whether they come from its lead intake.
+-- A view: fct_case is its one reader and stores the result (with place and category), so it is written once.
 with
 
 intakes as (

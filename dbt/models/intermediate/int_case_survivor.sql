@@ -2,7 +2,8 @@
 -- (a case merged into one that was later merged again ends at the last survivor).
 with recursive
 
-cases as (
+-- read twice below: not materialized, so DuckDB scans the table instead of copying it
+cases as not materialized (
 
     select * from {{ ref('stg_core__case') }}
 
@@ -17,9 +18,10 @@ merges as (
 
 ),
 
+-- the chains start only at merged cases (few): every other case survives itself
 chain(case_id, surviving_case_id, depth) as (
 
-    select case_id, case_id, 0 from cases
+    select merged_case_id, into_case_id, 1 from merges
     union all
     select chain.case_id, merges.into_case_id, chain.depth + 1
     from chain
@@ -28,15 +30,26 @@ chain(case_id, surviving_case_id, depth) as (
 
 ),
 
-resolved as (
+merged as (
 
     select
         case_id,
-        arg_max(surviving_case_id, depth) as surviving_case_id,
-        max(depth) > 0 as is_merged
+        arg_max(surviving_case_id, depth) as surviving_case_id
 
     from chain
     group by case_id
+
+),
+
+resolved as (
+
+    select
+        cases.case_id,
+        coalesce(merged.surviving_case_id, cases.case_id) as surviving_case_id,
+        merged.case_id is not null as is_merged
+
+    from cases
+    left join merged using (case_id)
 
 )
 

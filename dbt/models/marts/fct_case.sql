@@ -88,6 +88,7 @@ final as (
         lifecycle.returned,
         lifecycle.urge_count,
         lifecycle.rating,
+        lifecycle.last_callback_at,
         lifecycle.reopened,
         lifecycle.repeat_of_case_id,
         lifecycle.repeat_of_case_id is not null as is_repeat,

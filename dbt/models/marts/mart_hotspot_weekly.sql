@@ -32,25 +32,25 @@ first_week as (
 with_baseline as (
 
     select
-        current_week.week_start,
-        current_week.street_code,
-        current_week.community_code,
-        current_week.category_l2,
-        current_week.cases,
+        weekly.week_start,
+        weekly.street_code,
+        weekly.community_code,
+        weekly.category_l2,
+        weekly.cases,
         -- weeks of history the data has before this week, at most the configured baseline window
         least({{ var('hotspot_baseline_weeks') }},
-              datediff('week', first_week.first_week_start, current_week.week_start)) as baseline_weeks,
-        coalesce(sum(past_week.cases), 0) as baseline_cases
+              datediff('week', first_week.first_week_start, weekly.week_start)) as baseline_weeks,
+        -- cases of the same place and category in the preceding weeks (a window over the weekly counts, not a
+        -- self-join; partitions treat a null community or category as one value, like `is not distinct from`)
+        coalesce(sum(weekly.cases) over (
+            partition by weekly.street_code, weekly.community_code, weekly.category_l2
+            order by weekly.week_start
+            range between interval ({{ var('hotspot_baseline_weeks') }} * 7) day preceding
+                      and interval 1 day preceding
+        ), 0) as baseline_cases
 
-    from weekly as current_week
+    from weekly
     cross join first_week
-    left join weekly as past_week
-      on past_week.street_code = current_week.street_code
-     and past_week.community_code is not distinct from current_week.community_code
-     and past_week.category_l2 is not distinct from current_week.category_l2
-     and past_week.week_start < current_week.week_start
-     and past_week.week_start >= current_week.week_start - interval ({{ var('hotspot_baseline_weeks') }} * 7) day
-    group by all
 
 ),
 
