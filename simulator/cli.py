@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of intakes repeating an incident already reported")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="processes generating in parallel (the output does not depend on it)")
+    p.add_argument("--compact-12345", action="store_true",
+                   help="store later 12345 versions as deltas (about half the disk; gongzhi serve-12345 expands them)")
     p.add_argument("--home", type=Path, default=None, help="default: $GONGZHI_HOME")
     return p
 
@@ -33,7 +35,7 @@ def simulate_main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     home = (args.home or settings.load().home).resolve()
     config = SimulationConfig(start=args.start, days=args.days, per_day=args.per_day, fault_rate=args.fault_rate,
-                              seed=args.seed, repeat_share=args.repeat_share)
+                              seed=args.seed, repeat_share=args.repeat_share, compact_12345=args.compact_12345)
     try:
         started = time.perf_counter()
         summary = simulate(config, home / "landing", home / "truth", workers=max(1, args.workers))

@@ -33,6 +33,7 @@ from simulator.catalog import (CHANNEL_ORDER, HOTLINE_CODES, DEMAND_PROFILES, GA
                                URGENCY_PROFILES, Kind, unit_for)
 from simulator.geography import DISTRICT_CODE, STREET_OLD_NAMES, Community, load_district, neighbouring_points
 from simulator.placement import Occupancy, block_until
+from simulator.server12345 import COMPACT_MARK
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA
 from simulator import text as T
 
@@ -72,6 +73,10 @@ class SimulationConfig:
     fault_rate: float = 0.01
     seed: int = 20240301
     repeat_share: float = 0.22  # share of intakes that repeat an incident already reported
+    # 12345 store with later versions as deltas of the order's first version (server12345 expands them, so the
+    # API serves the same bytes); about half the size: for long runs. Off by default: plain lines are the
+    # API records themselves, which tests and benchmarks read directly.
+    compact_12345: bool = False
 
 
 @dataclass
@@ -614,6 +619,9 @@ class Strand:
         head_bytes = head.encode("utf-8")
         lc_json: list[str] = []
         lc_bytes = b""  # the history so far, encoded: versions are built and shipped as UTF-8 bytes
+        lc_since_first = b""  # the history after the first version (what a compact version line carries)
+        compact = self.cfg.compact_12345
+        compact_head = f'{{"gdbh": "{gdbh}", "{COMPACT_MARK}": 1, '.encode("utf-8")
         # the versions of one order share most of their times: format each distinct time once
         shown: dict[datetime | None, str] = {None: "null"}
         for f in all_facts:
@@ -627,6 +635,8 @@ class Strand:
                 lc_json.append(f'{{"dz": "{e[1]}", "sj": "{gxsj_text}", "dw": "{e[2]}", "yj": "{e[3]}"}}')
                 entry = lc_json[-1].encode("utf-8")
                 lc_bytes = lc_bytes + b", " + entry if lc_bytes else entry
+                if pos:
+                    lc_since_first = lc_since_first + b", " + entry if lc_since_first else entry
             # the changing fields, exactly as the JSON encoder would write them (no value needs escaping)
             dynamic_json = (
                 f'"cbdw": "{f.unit or ""}", "pdsj": {shown[f.dispatched_at]}, "qssj": {shown[f.signed_at]}, '
@@ -635,8 +645,9 @@ class Strand:
                 f'"cbcs": {f.urge_count}, "cbbz": {1 if f.reopened else 0}, "glgdbh": "{glgdbh}", '
                 f'"gxsj": "{gxsj_text}"')
             fault = None
-            if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate:
-                # only superseded versions are broken: the order's latest version always arrives intact
+            if 0 < pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate:
+                # only superseded versions are broken: the order's latest version always arrives intact, and
+                # so does its first (the base that compact versions refer to)
                 dynamic = {
                     "cbdw": f.unit or "", "pdsj": _fmt(f.dispatched_at), "qssj": _fmt(f.signed_at),
                     "blsx": _fmt(f.deadline_at), "yqsx": _fmt(f.extended_deadline_at), "bjsj": _fmt(f.closed_at),
@@ -649,6 +660,8 @@ class Strand:
                 else:
                     dynamic["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
                 line = _dumps({**bad, **dynamic, "lc": [json.loads(x) for x in lc_json]}).encode("utf-8")
+            elif compact and pos:
+                line = b"".join((compact_head, dynamic_json.encode("utf-8"), b', "lc": [', lc_since_first, b"]}"))
             else:
                 line = b"".join((head_bytes, b", ", dynamic_json.encode("utf-8"), b', "lc": [', lc_bytes, b"]}"))
             self.buf_12345[gxsj.date()].append((gxsj_text, gdbh, line, fault, gxsj))

@@ -24,6 +24,13 @@ Faults (``Faults``) apply to authorised API requests only: ``code`` (HTTP 200 wi
 without a response), ``truncate`` (the body cut off half-way), ``slow`` (the answer delayed). Each can be given
 as a probability, as "every n-th request", or as a one-off script consumed first.
 
+Compact stores (``gongzhi simulate --compact-12345``): a version after an order's first may be stored as a delta
+line ``{"gdbh": ..., "@base": 1, "cbdw": ... "gxsj": ..., "lc": [entries after the first version]}``; the server
+serves it expanded to the full record — the first version's head (``gdbh`` … ``jjcd``), the delta's changing
+fields, and the first version's history followed by the delta's — byte for byte what a plain store holds
+(``expand_compact``). The base is the order's earliest full line. A delta whose base is missing is served as it
+is (a client will reject it), never dropped.
+
 Large stores: versions are indexed once into sorted numpy arrays (sort key, file, byte offset, length); a request
 binary-searches its range and reads only its page's lines from disk, so memory is ~22 bytes per version.
 """
@@ -49,6 +56,7 @@ MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 200
 DEFAULT_PORT = 8345
 FILE_GLOB = "work_orders_*.jsonl"
+COMPACT_MARK = "@base"  # the key that makes a store line a delta of the order's first version
 BUSY_CODE, BUSY_MSG = 5003, "系统繁忙"
 BAD_PARAM_CODE = 4001
 FAULT_KINDS = ("code", "429", "500", "502", "503", "drop", "truncate", "slow")
@@ -138,6 +146,9 @@ class VersionStore:
         self._offset = np.empty(0, dtype=np.int64)
         self._length = np.empty(0, dtype=np.int32)
         self._gdbh = np.empty(0, dtype=np.bytes_)  # tie-break key, kept to merge files added later
+        self._compact = np.empty(0, dtype=bool)  # delta lines, expanded when read
+        self._base_gdbh = np.empty(0, dtype=np.bytes_)  # sorted gdbh of orders with a full line ...
+        self._base_at = np.empty(0, dtype=np.int64)  # ... and the index of their earliest full line
         self._dir_mtime: int | None = None
         self.refresh()
 
@@ -157,7 +168,7 @@ class VersionStore:
         if not new:
             return False
         # Per-file numpy columns, concatenated once: Python lists for millions of versions would cost GBs.
-        columns = [[self._keys], [self._gdbh], [self._file_no], [self._offset], [self._length]]
+        columns = [[self._keys], [self._gdbh], [self._file_no], [self._offset], [self._length], [self._compact]]
         previous_key = int(self._keys[-1]) if len(self._keys) else 0
         for path in new:
             file_no = len(self._files)
@@ -166,11 +177,16 @@ class VersionStore:
             self._indexed[path.name] = size
             for column, part in zip(columns, file_columns):
                 column.append(part)
-        keys, gdbhs, file_nos, offsets, lengths = (np.concatenate(c) for c in columns)
+        keys, gdbhs, file_nos, offsets, lengths, compact = (np.concatenate(c) for c in columns)
         # np.lexsort sorts by the LAST key first: gxsj, then gdbh, then file and line order.
         order = np.lexsort((offsets, file_nos, gdbhs, keys))
         self._keys, self._gdbh, self._file_no = keys[order], gdbhs[order], file_nos[order]
-        self._offset, self._length = offsets[order], lengths[order]
+        self._offset, self._length, self._compact = offsets[order], lengths[order], compact[order]
+        if self._compact.any():
+            full = np.flatnonzero(~self._compact)
+            # np.unique keeps the first occurrence in (gxsj, file order): the order's first version
+            self._base_gdbh, first = np.unique(self._gdbh[full], return_index=True)
+            self._base_at = full[first]
         return True
 
     def _index_file(self, path: Path, file_no: int, previous_key: int):
@@ -181,7 +197,7 @@ class VersionStore:
         return self._index_file_by_line(path, file_no, previous_key)
 
     def _index_file_by_line(self, path: Path, file_no: int, previous_key: int):
-        keys, gdbhs, offsets, lengths = [], [], [], []
+        keys, gdbhs, offsets, lengths, compact = [], [], [], [], []
         offset = 0
         with open(path, "rb") as f:
             for line in f:
@@ -199,6 +215,7 @@ class VersionStore:
                     when = parse_cst(record.get("gxsj"))
                     keys.append(_seconds(when) if when else np.nan)
                     gdbhs.append(str(record.get("gdbh") or "").encode("utf-8"))
+                    compact.append(COMPACT_MARK in record)
                     offsets.append(offset)
                     lengths.append(len(body))
                 offset += len(line)
@@ -209,6 +226,7 @@ class VersionStore:
             np.full(len(keys), file_no, dtype=np.int32),
             np.asarray(offsets, dtype=np.int64),
             np.asarray(lengths, dtype=np.int32),
+            np.asarray(compact, dtype=bool),
         )
         return offset, file_columns, int(filled.max()) if len(filled) else previous_key
 
@@ -219,21 +237,46 @@ class VersionStore:
         return lo, max(lo, hi)
 
     def read(self, start: int, stop: int) -> list[bytes]:
-        """The raw JSON of versions [start, stop) in order."""
+        """The JSON of versions [start, stop) in order (delta lines expanded to full records)."""
         out: list[bytes] = []
         handles: dict[int, object] = {}
+
+        def line(i: int) -> bytes:
+            file_no = int(self._file_no[i])
+            handle = handles.get(file_no)
+            if handle is None:
+                handle = handles[file_no] = open(self._files[file_no], "rb")
+            handle.seek(int(self._offset[i]))
+            return handle.read(int(self._length[i]))
+
         try:
             for i in range(start, stop):
-                file_no = int(self._file_no[i])
-                handle = handles.get(file_no)
-                if handle is None:
-                    handle = handles[file_no] = open(self._files[file_no], "rb")
-                handle.seek(int(self._offset[i]))
-                out.append(handle.read(int(self._length[i])))
+                body = line(i)
+                if self._compact[i]:
+                    j = int(np.searchsorted(self._base_gdbh, self._gdbh[i]))
+                    if j < len(self._base_gdbh) and self._base_gdbh[j] == self._gdbh[i]:
+                        body = expand_compact(line(int(self._base_at[j])), body)
+                out.append(body)
         finally:
             for handle in handles.values():
                 handle.close()
         return out
+
+
+_DYNAMIC_START = b', "cbdw": '
+_LC_START = b', "lc": ['
+
+
+def expand_compact(base: bytes, delta: bytes) -> bytes:
+    """The full record of a delta line: the base's head, the delta's changing fields, the base's history then the
+    delta's (both lines as the simulator writes them: json.dumps spacing, `lc` last)."""
+    head_end = base.find(_DYNAMIC_START)
+    base_lc = base[base.find(_LC_START, head_end) + len(_LC_START):-2]
+    dynamic_start = delta.find(b'"cbdw": ')
+    lc_start = delta.find(_LC_START, dynamic_start)
+    delta_lc = delta[lc_start + len(_LC_START):-2]
+    history = base_lc + b", " + delta_lc if delta_lc else base_lc
+    return b"".join((base[:head_end], b", ", delta[dynamic_start:lc_start], _LC_START, history, b"]}"))
 
 
 def _index_file_columnar(path: Path, file_no: int, previous_key: int):
@@ -258,7 +301,7 @@ def _index_file_columnar(path: Path, file_no: int, previous_key: int):
     keep = lengths > 0
     if np.any(raw[starts[keep]] != 0x7B):  # every line must open an object ({)
         return None
-    schema = pa.schema([("gdbh", pa.string()), ("gxsj", pa.string())])
+    schema = pa.schema([("gdbh", pa.string()), ("gxsj", pa.string()), (COMPACT_MARK, pa.int64())])
     try:
         table = pa_json.read_json(pa.py_buffer(data), parse_options=pa_json.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False))
@@ -277,8 +320,9 @@ def _index_file_columnar(path: Path, file_no: int, previous_key: int):
             keys[i] = _seconds(parsed) if parsed else np.nan
     keys = _place_unparsed(keys, previous_key)
     gdbh = np.asarray([g.encode("utf-8") if g else b"" for g in table["gdbh"].to_pylist()], dtype=np.bytes_)
+    compact = table[COMPACT_MARK].is_valid().to_numpy(zero_copy_only=False)
     columns = (keys, gdbh, np.full(len(keys), file_no, dtype=np.int32), starts.astype(np.int64),
-               lengths.astype(np.int32))
+               lengths.astype(np.int32), compact.astype(bool))
     return len(data), columns, int(keys.max()) if len(keys) else previous_key
 
 
@@ -304,7 +348,7 @@ def _place_unparsed(keys: np.ndarray, previous_key: int) -> np.ndarray:
 
 def _empty_columns():
     return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bytes_), np.empty(0, dtype=np.int32),
-            np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32))
+            np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0, dtype=bool))
 
 
 # -- HTTP ---------------------------------------------------------------------------------------------------------

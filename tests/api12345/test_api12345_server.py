@@ -166,3 +166,32 @@ def test_columnar_index_equals_line_by_line(tmp_path, monkeypatch):
         assert np.array_equal(getattr(fast, column), getattr(slow, column)), column
     assert len(fast) == len(versions) + 1
     assert [json.loads(b) for b in fast.read(0, len(fast))] == [json.loads(b) for b in slow.read(0, len(slow))]
+
+
+def test_compact_store_serves_the_same_bytes_as_the_plain_store(tmp_path):
+    """The simulator's compact 12345 store (later versions as deltas) is about half the size and the server
+    expands it to exactly the records of the plain store: same pages, same bytes, faults included."""
+    from datetime import date
+
+    from simulator import SimulationConfig, simulate
+    from simulator.server12345 import COMPACT_MARK, VersionStore
+
+    stores = {}
+    for compact in (False, True):
+        cfg = SimulationConfig(start=date(2024, 3, 1), days=6, per_day=150, seed=5, fault_rate=0.05,
+                               compact_12345=compact)
+        home = tmp_path / str(compact)
+        simulate(cfg, home / "landing", home / "truth", workers=1)
+        stores[compact] = home / "landing" / "12345"
+    sizes = {c: sum(p.stat().st_size for p in d.glob("work_orders_*.jsonl")) for c, d in stores.items()}
+    assert sizes[True] < 0.75 * sizes[False]
+    assert any(COMPACT_MARK.encode() in p.read_bytes() for p in stores[True].glob("*.jsonl"))
+    plain, compact = VersionStore(stores[False]), VersionStore(stores[True])
+    assert len(plain) == len(compact) > 1000
+    assert plain.read(0, len(plain)) == compact.read(0, len(compact))
+    with start_server(stores[True], token=TOKEN) as srv_compact, start_server(stores[False], token=TOKEN) as srv:
+        for page_no in (1, 3):
+            a = _get(srv, updated_after="2024-03-02 12:00:00", page_no=page_no, page_size=500)
+            b = _get(srv_compact, updated_after="2024-03-02 12:00:00", page_no=page_no, page_size=500)
+            assert a.status_code == b.status_code == 200 and a.content == b.content
+            assert len(a.json()["data"]["records"]) == 500
