@@ -414,10 +414,12 @@ def run_diagnosis(home: Path) -> dict:
     n = len(records)
     is_new = np.ones(n, bool)
     pi, pj = blocking.candidate_pairs(records, is_new, threads=2)
-    levels = scoring.comparison_levels(records, pi, pj, workers=2)
-    prob = scoring.fit(levels, estimate_m=False).match_probability(levels, prior=scoring.REFERENCE_PRIOR)
+    patterns = scoring.score_patterns(records, pi, pj, workers=2)
+    model = scoring.fit_patterns(np.bincount(patterns.astype(np.int64), minlength=scoring.PATTERNS), estimate_m=False)
+    prob = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)[patterns.astype(np.int64)]
     keep = prob >= cluster.NEGLIGIBLE
-    result = cluster.assign(records, is_new, pi[keep], pj[keep], prob[keep], [None] * n, {})
+    result = cluster.assign(records, is_new, pi[keep], pj[keep], prob[keep], [None] * n, {}, patterns[keep],
+                            cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR))
     case = [result.resolve(int(c)) for c in result.case]
     incident = [truth.get(records.key(k)) or f"unknown-{k}" for k in range(n)]
     candidate = {(int(a), int(b)): float(p) for a, b, p in zip(pi, pj, prob)}

@@ -1,0 +1,122 @@
+"""Case-level comparison (pooled evidence), points borrowed from a named place, and slab-wise blocking."""
+from __future__ import annotations
+
+import numpy as np
+
+from dedupe import blocking, cluster, records as records_mod, scoring
+
+from conftest import intake, intake_table
+
+LON, LAT = 117.3120, 31.7380
+DEG_LON_PER_M = 1 / scoring.METRES_PER_DEG_LON
+
+
+def _default_model() -> scoring.FellegiSunter:
+    # no candidate pairs: the documented priors, nothing estimated
+    return scoring.fit_patterns(np.zeros(scoring.PATTERNS))
+
+
+def _pattern(**levels: int) -> int:
+    return int(scoring.pattern_codes({name: np.array([levels[name]], dtype=np.int8) for name in scoring.COMPARISONS})[0])
+
+
+def test_pattern_codes_round_trip_every_level_combination():
+    codes = np.arange(scoring.PATTERNS)
+    assert (scoring.pattern_codes(scoring.levels_of_patterns(codes)) == codes).all()
+
+
+def test_an_intake_joins_a_case_that_matches_as_a_whole_though_no_single_member_does():
+    # A and B are one case. C has A's wording but no comparable place with A, and B's place but other wording:
+    # neither pair reaches the bar, the case's pooled evidence (wording of one, place of the other) does.
+    rows = [
+        intake("A", 0, "井盖破损", lon=LON, lat=LAT),
+        intake("B", 30, "井盖坏了", lon=LON, lat=LAT),
+        intake("C", 60, "井盖破损", channel="110"),
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    model = _default_model()
+    evidence = cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
+    with_a = _pattern(text=4, place=-1, time=1, topic=1, category=1, caller=-1)
+    with_b = _pattern(text=0, place=3, time=3, topic=1, category=2, caller=-1)
+    a_b = _pattern(text=4, place=3, time=3, topic=1, category=2, caller=-1)
+    table = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)
+    assert table[with_a] < cluster.AUTO_MATCH and table[with_b] < cluster.AUTO_MATCH <= table[a_b]
+    pairs_i, pairs_j = np.array([0, 0, 1]), np.array([1, 2, 2])
+    patterns = np.array([a_b, with_a, with_b], dtype=np.int16)
+    result = cluster.assign(records, np.ones(3, bool), pairs_i, pairs_j, table[patterns], [None] * 3, {},
+                            patterns, evidence)
+    assert result.case[0] == result.case[1] == result.case[2]
+    # the same probabilities judged pair by pair (no pooled evidence) leave C alone
+    alone = cluster.assign(records, np.ones(3, bool), pairs_i, pairs_j, table[patterns], [None] * 3, {})
+    assert alone.case[2] != alone.case[0]
+
+
+def test_a_member_clearly_elsewhere_vetoes_the_pooled_join():
+    rows = [
+        intake("A", 0, "井盖破损", lon=LON, lat=LAT),
+        intake("B", 30, "井盖坏了", lon=LON, lat=LAT),
+        intake("C", 60, "井盖破损", channel="110"),
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    model = _default_model()
+    evidence = cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
+    base = dict(time=3, topic=1, category=2, caller=-1)
+    a_b = _pattern(text=4, place=3, **base)
+    strong = _pattern(text=4, place=-1, caller=1, **{k: v for k, v in base.items() if k != "caller"})
+    apart = _pattern(text=4, place=0, **base)  # e.g. C names another estate than B
+    table = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)
+    assert table[strong] >= cluster.AUTO_MATCH
+    patterns = np.array([a_b, strong, apart], dtype=np.int16)
+    result = cluster.assign(records, np.ones(3, bool), np.array([0, 0, 1]), np.array([1, 2, 2]), table[patterns],
+                            [None] * 3, {}, patterns, evidence)
+    assert result.case[0] == result.case[1]
+    assert result.case[2] != result.case[0]
+
+
+def test_an_intake_without_a_point_borrows_the_median_point_of_its_named_estate():
+    rows = [
+        intake("P1", 0, "垃圾", address="滨湖和园小区南门", lon=LON, lat=LAT),
+        intake("P2", 10, "垃圾", address="滨湖和园3栋", lon=LON + 40 * DEG_LON_PER_M, lat=LAT),
+        intake("P3", 20, "垃圾", address="滨湖和园小区", lon=LON + 10 * DEG_LON_PER_M, lat=LAT),
+        intake("N1", 30, "垃圾", channel="110", address="滨湖和园北门"),
+        intake("N2", 40, "垃圾", channel="110", address="翡翠佳苑小区"),  # no located report names it
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    by_id = {records.source_id[k]: k for k in range(len(records))}
+    n1, n2 = by_id["N1"], by_id["N2"]
+    assert records.approximate[n1] and records.has_point[n1]
+    assert abs(records.lon[n1] - (LON + 10 * DEG_LON_PER_M)) < 1e-9 and abs(records.lat[n1] - LAT) < 1e-9
+    assert not records.approximate[n2] and not records.has_point[n2]
+    assert not records.approximate[[by_id["P1"], by_id["P2"], by_id["P3"]]].any()
+
+
+def test_a_far_borrowed_point_does_not_make_the_place_disagree():
+    # the borrowed point is a median: far from it the address keys decide, not the distance
+    rows = [
+        intake("P1", 0, "垃圾", address="滨湖和园小区南门", lon=LON, lat=LAT),
+        intake("P2", 10, "垃圾", address="滨湖和园3栋", lon=LON, lat=LAT),
+        intake("N1", 30, "垃圾", channel="110", address="滨湖和园北门"),
+        intake("F", 40, "垃圾", address="滨湖和园小区", lon=LON + 600 * DEG_LON_PER_M, lat=LAT),
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    by_id = {records.source_id[k]: k for k in range(len(records))}
+    levels = scoring.comparison_levels(records, np.array([by_id["N1"]]), np.array([by_id["F"]]))
+    assert int(levels["place"][0]) == 3  # same estate named
+    own = scoring.comparison_levels(records, np.array([by_id["P1"]]), np.array([by_id["F"]]))
+    assert int(own["place"][0]) == 2  # own points 600 m apart, same estate: the estate still counts
+
+
+def test_blocking_slab_by_slab_gives_the_same_pairs(monkeypatch):
+    rows = [
+        intake(f"S{k}", 37 * k, "路灯不亮" if k % 2 else "噪音扰民", address="滨湖和园小区" if k % 3 else "",
+               lon=LON + (k % 5) * 30 * DEG_LON_PER_M, lat=LAT, caller=f"c{k % 4}")
+        for k in range(40)
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    is_new = np.ones(len(records), bool)
+    whole_i, whole_j = blocking.candidate_pairs(records, is_new)
+    monkeypatch.setattr(blocking, "SLAB", 7)
+    slab_i, slab_j = blocking.candidate_pairs(records, is_new)
+    assert len(whole_i) > 40
+    assert (whole_i == slab_i).all() and (whole_j == slab_j).all()
+    assert (whole_i < whole_j).all()
