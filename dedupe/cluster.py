@@ -120,9 +120,9 @@ class CaseEvidence:
             code = code * base + level
         return float(self.prob_table[code])
 
-    def place_apart(self, code: int) -> bool:
-        """The pair's place level is 0: far apart, two named estates or two streets."""
-        return bool(self.level_table[code, self.place_column] == 0)
+    def place_apart_table(self) -> list[bool]:
+        """Per pattern code: the pair's place level is 0 (far apart, two named estates or two streets)."""
+        return (self.level_table[:, self.place_column] == 0).tolist()
 
 
 def assign(
@@ -185,6 +185,7 @@ def assign(
     strong = np.zeros(n, dtype=bool)
     strong[nodes[assigned_first & (probs >= (CONSIDER if pooled else AUTO_MATCH))]] = True
     reviewed = assigned_first & (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
+    place_apart = evidence.place_apart_table() if pooled else []
     quiet_review = {}
     for a, b, p in zip(nodes[reviewed].tolist(), neighbours[reviewed].tolist(), probs[reviewed].tolist()):
         quiet_review.setdefault(a, []).append((a, b, p))
@@ -200,21 +201,24 @@ def assign(
         total: dict[int, float] = {}
         codes: dict[int, list[int]] = {}
         apart: set[int] = set()
-        for position, (nb, p) in enumerate(zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist())):
-            if case[nb] < 0:
+        member_cases = case[neighbours[lo:hi]].tolist()
+        member_codes = pats[lo:hi].tolist() if pooled else [0] * (hi - lo)
+        for nb, p, c, code in zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist(), member_cases, member_codes):
+            if c < 0:
                 continue
-            c = result.resolve(int(case[nb]))
+            if cases[c].merged_into is not None:
+                c = result.resolve(c)
             if REVIEW_LOW <= p < AUTO_MATCH:
                 result.review.append((x, nb, p))  # kept only if the two end in different cases
             if p > best.get(c, (-1.0, -1))[0]:
                 best[c] = (p, nb)
-            worst[c] = min(worst.get(c, 1.0), p)
-            total[c] = total.get(c, 0.0) + p
             if pooled:
-                code = int(pats[lo + position])
                 codes.setdefault(c, []).append(code)
-                if evidence.place_apart(code):
+                if place_apart[code]:
                     apart.add(c)
+            else:
+                worst[c] = min(worst.get(c, 1.0), p)
+                total[c] = total.get(c, 0.0) + p
         if pooled:
             options = []
             for c, (p, member) in best.items():
