@@ -92,13 +92,21 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None) -> dict:
+def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None, built_dir: Path | None = None) -> dict:
+    """built_dir: a folder holding seed_<seed>/ months built earlier (warehouse + truth, nothing matched yet):
+    a copy of the month is matched instead of simulating it again (same data, saves the simulate+load time)."""
     from dedupe.evaluate import evaluate_warehouse
     from dedupe.run import match
 
     home = keep or Path(tempfile.mkdtemp(prefix=f"gz-match-{seed}-"))
     try:
-        built = build_warehouse(home, days=days, per_day=per_day, seed=seed)
+        source = built_dir / f"seed_{seed}" if built_dir is not None else None
+        if source is not None and (source / "warehouse.duckdb").exists():
+            shutil.copytree(source / "truth", home / "truth", dirs_exist_ok=True)
+            shutil.copy(source / "warehouse.duckdb", home / "warehouse.duckdb")
+            built = {"built_earlier": True}
+        else:
+            built = build_warehouse(home, days=days, per_day=per_day, seed=seed)
         report = match(home / "warehouse.duckdb", home / "review")
         metrics = evaluate_warehouse(home / "warehouse.duckdb", home / "truth")
     finally:
@@ -323,7 +331,7 @@ def _splink_metrics(home: Path) -> dict:
             "over_merge_rate": round(best["over_merge_rate"], 4)}
 
 
-def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int) -> list[dict]:
+def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int, on_row=None) -> list[dict]:
     """Both tools on the same intakes; Splink gets its best pairwise F1 over three clustering thresholds."""
     import subprocess
 
@@ -358,7 +366,9 @@ def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int) -> l
             "splink": theirs,
         }
         rows.append(row)
-        print(json.dumps(row))
+        print(json.dumps(row), flush=True)
+        if on_row is not None:
+            on_row(rows)  # saved after each size
     return rows
 
 
@@ -511,6 +521,7 @@ def main(argv: list[str]) -> int:
     quality.add_argument("--per-day", type=int, default=1000)
     quality.add_argument("--keep", type=Path, help="keep the data of a single seed in this folder")
     quality.add_argument("--no-save", action="store_true")
+    quality.add_argument("--built", type=Path, help="match copies of months built earlier in DIR/seed_<seed>/")
     scale = sub.add_parser("scale")
     scale.add_argument("--intakes", type=int, nargs="+", default=[100_000, 1_000_000])
     scale.add_argument("--base-seed", type=int, default=404)
@@ -549,12 +560,13 @@ def main(argv: list[str]) -> int:
 
             run_scale(base, args.intakes, args.days, on_row=save)
         else:
-            _update_results("splink", {"base_seed": args.base_seed, "rows": run_splink_side_by_side(base, args.intakes, args.days)})
+            run_splink_side_by_side(base, args.intakes, args.days,
+                                    on_row=lambda rows: _update_results("splink", {"base_seed": args.base_seed, "rows": rows}))
         return 0
     if args.command == "quality":
         rows = []
         for seed in args.seeds:
-            row = run_quality(seed, args.days, args.per_day, args.keep)
+            row = run_quality(seed, args.days, args.per_day, args.keep, args.built)
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False))
         if not args.no_save:
