@@ -1,11 +1,11 @@
 """Clustering scored pairs into cases, one new intake at a time, in time order, without chaining.
 
-An intake joins an existing case only when it matches one member with high probability AND clearly disagrees with
-none of the members it was compared with AND falls within the case's time span bound AND is not far from the case's
-first intake. A matched case that is already closed makes the intake the lead of a new case marked as a repeat of
-it. Because cases only grow from earlier intakes, history is never re-clustered: old assignments are input.
-Two open cases merge only when one new intake matches both with very high probability (or a reviewer says so);
-the older case survives.
+An intake joins an existing case only when the case as a whole matches it with high probability (the pooled
+comparison levels of the members it was paired with, CaseEvidence) AND no compared member is clearly elsewhere AND
+it falls within the case's time span bound AND it is near every member that has its own point. A matched case that
+is already closed makes the intake the lead of a new case marked as a repeat of it. Because cases only grow from
+earlier intakes, history is never re-clustered: old assignments are input. Two open cases merge only when one new
+intake matches both with very high probability (or a reviewer says so); the older case survives.
 """
 from __future__ import annotations
 

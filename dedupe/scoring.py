@@ -1,9 +1,9 @@
 """Scoring candidate pairs: comparison levels per field and a Fellegi-Sunter model estimated without labels.
 
-Each pair gets one level per comparison (higher = more alike, -1 = cannot tell). As in Splink:
-u (level shares among non-matching pairs) comes from random pairs of intakes, which are almost all non-matches;
-m (level shares among matches) and the prior match share come from EM on the candidate pairs with u held fixed.
-The match probability of a pair is the posterior of the fitted model. No simulator label is used here.
+Each pair gets one level per comparison (higher = more alike, -1 = cannot tell). m (level shares among matches) is
+a documented prior (DEFAULT_M); u (level shares among non-matches) and the match share are estimated by EM on the
+run's own candidate pairs (see fit_patterns for why not m too). The match probability of a pair is the posterior of
+the fitted model. No simulator label is used here.
 """
 from __future__ import annotations
 
