@@ -127,6 +127,25 @@ def _truth_main(argv: list[str]) -> int:
     return 0
 
 
+def _page_cost(store_dir: Path, pages: int) -> dict:
+    """What the 12345 server pays: indexing the store once, then reading pages of 500 records (spread evenly over
+    the store; delta lines expanded) — the part of a request that depends on the store."""
+    import random
+
+    from simulator.server12345 import VersionStore
+
+    t0 = time.perf_counter()
+    store = VersionStore(store_dir)
+    index_s = time.perf_counter() - t0
+    rnd = random.Random(1)
+    starts = sorted(rnd.randrange(max(1, len(store) - 500)) for _ in range(pages))
+    t0 = time.perf_counter()
+    served = sum(len(b"".join(store.read(s, s + 500))) for s in starts)
+    per_page = (time.perf_counter() - t0) / max(1, pages)
+    return {"versions": len(store), "index_seconds": round(index_s, 2), "pages_read": pages,
+            "ms_per_page_of_500": round(per_page * 1000, 2), "bytes_per_page": served // max(1, pages)}
+
+
 def main(argv: list[str]) -> int:
     from simulator import SimulationConfig, simulate
 
@@ -139,16 +158,21 @@ def main(argv: list[str]) -> int:
     p.add_argument("--dir", type=Path, default=None, help="parent of the temporary output directory")
     p.add_argument("--keep", action="store_true")
     p.add_argument("--note", default="")
+    p.add_argument("--compact-12345", action="store_true", help="write the compact 12345 store (deltas)")
+    p.add_argument("--pages", type=int, default=20, help="pages of 500 records read from the store afterwards")
     args = p.parse_args(argv)
     per_day = max(1, round(args.intakes / args.days))
     out = Path(tempfile.mkdtemp(prefix="gongzhi-sim-", dir=args.dir))
     load = os.getloadavg()
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
     try:
-        summary = simulate(SimulationConfig(start=date(2024, 1, 1), days=args.days, per_day=per_day),
+        summary = simulate(SimulationConfig(start=date(2024, 1, 1), days=args.days, per_day=per_day,
+                                            compact_12345=args.compact_12345),
                            out / "landing", out / "truth", workers=args.workers)
         wall = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
+        rss_after_simulate = _peak_rss_mb()
+        serving = _page_cost(out / "landing" / "12345", args.pages)
         sizes = {}
         for sub in ("landing/12345", "landing/110", "landing/petition", "landing/hotline", "truth"):
             sizes[sub] = sum(f.stat().st_size for f in (out / sub).rglob("*") if f.is_file())
@@ -159,7 +183,8 @@ def main(argv: list[str]) -> int:
         "intakes_requested": args.intakes, "intakes": summary.intakes, "days": args.days, "per_day": per_day,
         "workers": args.workers, "incidents": summary.incidents, "repeat_share": round(summary.repeat_share, 4),
         "malformed": summary.malformed, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-        "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": _peak_rss_mb(),
+        "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": rss_after_simulate,
+        "compact_12345": args.compact_12345, "placement": summary.placement, "serving_12345": serving,
         "output_bytes": sizes, "output_bytes_total": sum(sizes.values()), "loadavg_before": load,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "commit": _commit(),
         "note": args.note or "machine shared with other helpers' processes: wall time includes CPU contention",

@@ -308,9 +308,9 @@ class Strand:
         number of times, moving to another community every TRIES_PER_COMMUNITY tries."""
         rnd = self.rnd
         not_before = datetime.combine(t.date(), time())
-        # a kind that found no room last time is crowded everywhere: try two communities only (keeps the cost of
+        # a kind that found no room last time is crowded everywhere: try one community only (keeps the cost of
         # a saturated district bounded; the count of crowded incidents says how often it happened)
-        tries = 2 * TRIES_PER_COMMUNITY if self.crowded_kinds.get(kind.code) else PLACE_TRIES
+        tries = TRIES_PER_COMMUNITY if self.crowded_kinds.get(kind.code) else PLACE_TRIES
         community = rnd.choice(self.district.communities)
         for attempt in range(tries):
             if attempt and attempt % TRIES_PER_COMMUNITY == 0:
