@@ -26,6 +26,7 @@ NEGLIGIBLE = 0.001  # pairs below this are dropped before clustering (they canno
 CLEAR_DISAGREEMENT = 0.05  # a compared member this unlikely forbids a join (anti-chaining, with the mean rule)
 MIN_MEAN_PROBABILITY = 0.6  # mean match probability against all the case's members
 AUTO_MERGE = 0.995
+CANNOT_LINK = 0.0  # the probability a reviewer's cannot-link sets: such a member vetoes its case outright
 CONSIDER = 0.2  # a case is compared as a whole with an intake only when one of its members scores this much  # one intake matching two open cases this well merges them
 # a case does not wander: a new member stays near every located member (as far as scoring still calls a place shared)
 MAX_MEMBER_DISTANCE_M = DIST_CUTS_M[-1]
@@ -214,7 +215,7 @@ def assign(
                 best[c] = (p, nb)
             if pooled:
                 codes.setdefault(c, []).append(code)
-                if place_apart[code]:
+                if place_apart[code] or p <= CANNOT_LINK:
                     apart.add(c)
             else:
                 worst[c] = min(worst.get(c, 1.0), p)
@@ -228,9 +229,9 @@ def assign(
                     if score >= REVIEW_LOW and p < REVIEW_LOW:
                         result.review.append((x, member, score))
                     continue
-                # a member clearly elsewhere (far, another estate or street) vetoes; so does the case's span. A
-                # member's low pair probability does not: another paraphrase of one problem scores low on its own
-                # (seed 20240301: that veto cost 0.02 pairwise F1 for no fewer over-merges)
+                # a member clearly elsewhere (far, another estate or street) or a reviewer's cannot-link vetoes; so
+                # does the case's span. A member's low pair probability does not: another paraphrase of one problem
+                # scores low on its own (seed 20240301: that veto cost 0.04 pairwise F1 at equal over-merge)
                 if c in apart or not _compatible(records, x, state):
                     result.review.append((x, member, score))
                     continue

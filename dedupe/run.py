@@ -164,6 +164,7 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
 
     # pairs this unlikely add nothing to a case's mean probability: clustering never needs to look at them
     keep = prob >= cluster.NEGLIGIBLE
+    keep[[position for position, value in forced.items() if value == cluster.CANNOT_LINK]] = True  # kept: they veto
     pairs_i, pairs_j, prob, patterns = pairs_i[keep], pairs_j[keep], prob[keep], patterns[keep]
     evidence = cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
     lap("fit")
@@ -217,7 +218,7 @@ def _add_decision_pairs(pairs_i, pairs_j, decisions: store.Decisions, index_of: 
         a, b = index_of.get(d.a), index_of.get(d.b)
         if a is None or b is None:
             continue
-        wanted[(min(a, b), max(a, b))] = 1.0 if d.decision == "must_link" else 0.0
+        wanted[(min(a, b), max(a, b))] = 1.0 if d.decision == "must_link" else cluster.CANNOT_LINK
     if not wanted:
         return pairs_i, pairs_j, {}
     existing = {}

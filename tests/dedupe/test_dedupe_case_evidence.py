@@ -73,6 +73,25 @@ def test_a_member_clearly_elsewhere_vetoes_the_pooled_join():
     assert result.case[2] != result.case[0]
 
 
+def test_a_cannot_link_with_one_member_keeps_the_intake_out_of_the_whole_case():
+    rows = [
+        intake("A", 0, "井盖破损", lon=LON, lat=LAT),
+        intake("B", 30, "井盖破损", lon=LON, lat=LAT),
+        intake("C", 60, "井盖破损", lon=LON, lat=LAT),
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    model = _default_model()
+    evidence = cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
+    same = _pattern(text=4, place=3, time=3, topic=1, category=2, caller=-1)
+    table = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)
+    patterns = np.array([same, same, same], dtype=np.int16)
+    prob = np.array([table[same], cluster.CANNOT_LINK, table[same]])  # a reviewer said A and C are not one problem
+    result = cluster.assign(records, np.ones(3, bool), np.array([0, 0, 1]), np.array([1, 2, 2]), prob, [None] * 3,
+                            {}, patterns, evidence)
+    assert result.case[0] == result.case[1]
+    assert result.case[2] != result.case[0]
+
+
 def test_an_intake_without_a_point_borrows_the_median_point_of_its_named_estate():
     rows = [
         intake("P1", 0, "垃圾", address="滨湖和园小区南门", lon=LON, lat=LAT),
