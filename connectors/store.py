@@ -91,7 +91,8 @@ def _staged_rows(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
     for seq, parsed in with_rows:
         table = _delivery_rows(parsed)
         tables.append(table.append_column("_seq", pa.array(np.full(table.num_rows, seq, dtype=np.int32))))
-    return pa.concat_tables(tables)
+    # One contiguous chunk: DuckDB scans a registered table of hundreds of page-sized slices far more slowly.
+    return pa.concat_tables(tables).combine_chunks()
 
 
 def _staged_events(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
@@ -103,7 +104,7 @@ def _staged_events(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
         tables.append(table.append_column("load_id", pa.repeat(pa.scalar(parsed.load_id, pa.string()), n))
                       .append_column("delivery", pa.repeat(pa.scalar(parsed.delivery, pa.string()), n))
                       .append_column("_seq", pa.array(np.full(n, seq, dtype=np.int32))))
-    table = pa.concat_tables(tables)
+    table = pa.concat_tables(tables).combine_chunks()
     return table.append_column("_order", pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
