@@ -10,7 +10,7 @@
 --   created     month of creation      -> 重复诉求率 (cases created in the month)
 with
 
--- read twice below: not materialized, so DuckDB scans the table (only the columns used) instead of copying it
+-- read by every fact below: not materialized, so DuckDB scans the table (only the columns used) instead of copying it
 cases as not materialized (
 
     select * from {{ ref('fct_case') }}
