@@ -8,7 +8,8 @@ Three parts, each usable alone:
   made exactly-once by the store's idempotence.
 * ``CursorStore`` — a small JSON file under ``$GONGZHI_HOME/state/``, replaced atomically.
 * ``map_work_order`` turns one API record into one canonical intake row and its lifecycle events, or raises
-  ``RecordError`` for the quarantine.
+  ``RecordError`` for the quarantine. ``map_pages`` does the same for many pages at once, column-wise, and gives
+  exactly the same rows, events and quarantine reasons (it hands every unusual record to ``map_work_order``).
 
 Paging by cursor, not by page number: ``updated_after`` is exclusive and many versions can share one ``gxsj``
 second. After a full page whose last ``gxsj`` is T, the next request asks for ``updated_after = T - 1 s``: it
