@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # core_fixture sits next to the tests
@@ -18,3 +19,13 @@ def built_fixture(tmp_path_factory) -> tuple[Path, DbtResult]:
     home = tmp_path_factory.mktemp("warehouse_home")
     write_core(home / "warehouse.duckdb")
     return home, run_dbt("build", home)
+
+
+@pytest.fixture(scope="module")
+def con(built_fixture):
+    """A read-only connection to the fixture warehouse once `dbt build` succeeded."""
+    home, result = built_fixture
+    assert result.ok, result.output[-3000:]
+    connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    yield connection
+    connection.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from core_fixture import CG, LG
@@ -24,15 +23,6 @@ CONTRACT = {
     "mart_intake_daily": "day channel intakes new_cases merged_into_existing quarantined",
     "mart_hotspot_weekly": "week_start street_code community_code category_l2 cases baseline lift rank",
 }
-
-
-@pytest.fixture(scope="module")
-def con(built_fixture):
-    home, result = built_fixture
-    assert result.ok, result.output[-3000:]
-    connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    yield connection
-    connection.close()
 
 
 def rows(con, sql, *params):

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from core_fixture import INTAKES
-
-
-@pytest.fixture(scope="module")
-def con(built_fixture):
-    home, result = built_fixture
-    assert result.ok, result.output[-3000:]
-    connection = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    yield connection
-    connection.close()
 
 
 def one(con, sql):
