@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-
 from core_fixture import INTAKES
 
 
