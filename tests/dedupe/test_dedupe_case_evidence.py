@@ -20,6 +20,18 @@ def _pattern(**levels: int) -> int:
     return int(scoring.pattern_codes({name: np.array([levels[name]], dtype=np.int8) for name in scoring.COMPARISONS})[0])
 
 
+def _two_located_reports_and_a_110_call():
+    """A and B (one case, one point) and C, a 110 call with A's wording and no point."""
+    rows = [
+        intake("A", 0, "井盖破损", lon=LON, lat=LAT),
+        intake("B", 30, "井盖坏了", lon=LON, lat=LAT),
+        intake("C", 60, "井盖破损", channel="110"),
+    ]
+    model = _default_model()
+    return (records_mod.prepare(intake_table(rows)), model,
+            cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR))
+
+
 def test_pattern_codes_round_trip_every_level_combination():
     codes = np.arange(scoring.PATTERNS)
     assert (scoring.pattern_codes(scoring.levels_of_patterns(codes)) == codes).all()
@@ -28,14 +40,7 @@ def test_pattern_codes_round_trip_every_level_combination():
 def test_an_intake_joins_a_case_that_matches_as_a_whole_though_no_single_member_does():
     # A and B are one case. C has A's wording but no comparable place with A, and B's place but other wording:
     # neither pair reaches the bar, the case's pooled evidence (wording of one, place of the other) does.
-    rows = [
-        intake("A", 0, "井盖破损", lon=LON, lat=LAT),
-        intake("B", 30, "井盖坏了", lon=LON, lat=LAT),
-        intake("C", 60, "井盖破损", channel="110"),
-    ]
-    records = records_mod.prepare(intake_table(rows))
-    model = _default_model()
-    evidence = cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
+    records, model, evidence = _two_located_reports_and_a_110_call()
     with_a = _pattern(text=4, place=-1, time=1, topic=1, category=1, caller=-1)
     with_b = _pattern(text=0, place=3, time=3, topic=1, category=2, caller=-1)
     a_b = _pattern(text=4, place=3, time=3, topic=1, category=2, caller=-1)
@@ -52,14 +57,7 @@ def test_an_intake_joins_a_case_that_matches_as_a_whole_though_no_single_member_
 
 
 def test_a_member_clearly_elsewhere_vetoes_the_pooled_join():
-    rows = [
-        intake("A", 0, "井盖破损", lon=LON, lat=LAT),
-        intake("B", 30, "井盖坏了", lon=LON, lat=LAT),
-        intake("C", 60, "井盖破损", channel="110"),
-    ]
-    records = records_mod.prepare(intake_table(rows))
-    model = _default_model()
-    evidence = cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
+    records, model, evidence = _two_located_reports_and_a_110_call()
     base = dict(time=3, topic=1, category=2, caller=-1)
     a_b = _pattern(text=4, place=3, **base)
     strong = _pattern(text=4, place=-1, caller=1, **{k: v for k, v in base.items() if k != "caller"})
