@@ -426,7 +426,7 @@ def run_diagnosis(home: Path) -> dict:
     pi, pj = blocking.candidate_pairs(records, is_new, threads=2)
     patterns = scoring.score_patterns(records, pi, pj, workers=2)
     model = scoring.fit_patterns(np.bincount(patterns.astype(np.int64), minlength=scoring.PATTERNS), estimate_m=False)
-    prob = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)[patterns.astype(np.int64)]
+    prob = scoring.pair_probabilities(model, records, pi, pj, patterns, prior=scoring.REFERENCE_PRIOR)
     keep = prob >= cluster.NEGLIGIBLE
     result = cluster.assign(records, is_new, pi[keep], pj[keep], prob[keep], [None] * n, {}, patterns[keep],
                             cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR))

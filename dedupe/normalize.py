@@ -84,6 +84,15 @@ def simplify(text: str | None) -> str:
     return (text or "").translate(_simplify_only()).strip()
 
 
+# The 12345 platform's note on a call the 110 dispatcher passed on: the same caller's 110 call, minutes earlier.
+RELAY_FROM_110 = "110转来"
+
+
+def relayed_from_110(content: str | None) -> bool:
+    """True for a 12345 order that says it is a 110 call passed on to the platform."""
+    return simplify(content).replace(" ", "").startswith(RELAY_FROM_110)
+
+
 def clean_text(text: str | None) -> str:
     """Text ready for character comparison: no boilerplate, simplified, half-width, no punctuation or spaces."""
     if not text:
@@ -115,6 +124,9 @@ _ESTATE_RE = re.compile(
 )
 _BUILDING_RE = re.compile(r"(\d+)(?:栋|幢|号楼)")
 _OFFSET_RE = re.compile(r"([东南西北])(?:侧|边|面)?(?:约)?(\d+)米")
+# A crossing with an offset up to this many metres is the crossing itself (domain.md: one place is within 50-100 m);
+# "A与B交口东300米" is another spot, 300 m along the road, and keeps its offset in the place key.
+CROSSING_SPOT_M = 100
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,8 @@ class AddressKeys:
     def place_key(self) -> str:
         """The most specific key that two reports of one place share, or '' when the address names no place."""
         if self.crossing:
-            return "x:" + self.crossing
+            far = self.offset and int(self.offset[1:]) > CROSSING_SPOT_M
+            return "x:" + self.crossing + ("|" + self.offset if far else "")
         if self.estate:
             return "e:" + self.estate
         if self.road and self.number:

@@ -54,6 +54,8 @@ class Records:
     # True where the point is not the intake's own but the median point of the batch's located intakes that name
     # the same estate or crossing (110 transfers and petitions carry no coordinates)
     approximate: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    from_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 110 transfer
+    relayed_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 12345 order relaying a 110 call
 
     def __len__(self) -> int:
         return len(self.source_id)
@@ -229,6 +231,11 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         [value for part in parts for value in part[k]] for k in range(12)
     )
     channels = columns[_TEXT_COLUMNS.index("channel")]
+    contents = columns[_TEXT_COLUMNS.index("content")]
+    from_110 = np.fromiter((c == "110" for c in channels), dtype=bool, count=n)
+    relayed_110 = np.fromiter(
+        (c == "12345" and normalize.relayed_from_110(text) for c, text in zip(channels, contents)), dtype=bool, count=n
+    )
     named_place = [("e:" + e) if e else (k if k.startswith("x:") else "") for e, k in zip(estate, place_key)]
     approximate = _place_points(named_place, lon, lat, has_point)
     has_point = has_point | approximate
@@ -273,6 +280,8 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         cat_l1=cat_l1,
         block_topic=block_topic,
         approximate=approximate,
+        from_110=from_110,
+        relayed_110=relayed_110,
     )
 
 

@@ -158,7 +158,7 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
         patterns = np.concatenate([patterns, np.zeros(len(pairs_i) - len(patterns), dtype=patterns.dtype)])
     model = scoring.fit_patterns(np.bincount(patterns.astype(np.int64), minlength=scoring.PATTERNS), estimate_m=False)
     report.model = model.as_dict()
-    prob = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)[patterns.astype(np.int64)]
+    prob = scoring.pair_probabilities(model, records, pairs_i, pairs_j, patterns, prior=scoring.REFERENCE_PRIOR)
     for position, value in forced.items():
         prob[position] = value
 

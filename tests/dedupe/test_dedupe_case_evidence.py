@@ -137,3 +137,25 @@ def test_blocking_slab_by_slab_gives_the_same_pairs(monkeypatch):
     assert len(whole_i) > 40
     assert (whole_i == slab_i).all() and (whole_j == slab_j).all()
     assert (whole_i < whole_j).all()
+
+
+def test_a_110_call_and_its_12345_relay_by_the_same_caller_are_one_problem_whatever_their_labels():
+    rows = [
+        intake("P1", 0, "报警人称小区门口有人吵架", channel="110", caller="c1", category="其他求助"),
+        intake("R1", 30, "110转来：来电人称小区楼下广场舞音响太大", caller="c1", category="环境保护/噪声污染"),
+        intake("R2", 30, "110转来：来电人称小区楼下广场舞音响太大", caller="c2", category="环境保护/噪声污染"),
+        intake("R3", 200, "110转来：来电人称小区楼下广场舞音响太大", caller="c1", category="环境保护/噪声污染"),
+        intake("N1", 40, "来电人称小区楼下广场舞音响太大", caller="c1", category="环境保护/噪声污染"),
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    index = {records.source_id[k]: k for k in range(len(records))}
+    assert {s for s, k in index.items() if records.relayed_110[k]} == {"R1", "R2", "R3"}
+    assert {s for s, k in index.items() if records.from_110[k]} == {"P1"}
+    first = np.array([index["P1"]] * 4)
+    later = np.array([index[s] for s in ("R1", "R2", "R3", "N1")])
+    # the relay by the same caller within the window; not another caller, not hours later, not an unmarked order
+    assert scoring.relay_pairs(records, first, later).tolist() == [True, False, False, False]
+    model = _default_model()
+    codes = scoring.score_patterns(records, first, later)
+    prob = scoring.pair_probabilities(model, records, first, later, codes, prior=scoring.REFERENCE_PRIOR)
+    assert prob[0] == 1.0 and prob[1:].max() < 1.0

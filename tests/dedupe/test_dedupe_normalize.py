@@ -18,12 +18,20 @@ def test_empty_and_missing_text():
     assert parse_address(None).place_key == ""
 
 
-def test_crossing_is_order_independent_and_ignores_offset_and_district():
+def test_crossing_is_order_independent_and_ignores_a_small_offset_and_district():
     a = parse_address("包河区徽州大道与南宁路交口东50米")
     b = parse_address("南宁路徽州大道路口")
     assert a.crossing == b.crossing == "南宁路|徽州大道"
     assert a.place_key == b.place_key
     assert a.offset == "东50"
+
+
+def test_a_crossing_with_an_offset_beyond_100_m_is_another_spot():
+    at_crossing = parse_address("徽州大道与南宁路交口")
+    east_300 = parse_address("南宁路与徽州大道交口东300米")
+    assert east_300.place_key == "x:南宁路|徽州大道|东300" == parse_address("包河区徽州大道南宁路交口东300米").place_key
+    assert east_300.place_key not in (at_crossing.place_key, parse_address("徽州大道与南宁路交口西300米").place_key)
+    assert parse_address("徽州大道与南宁路交口东100米").place_key == at_crossing.place_key
 
 
 def test_estate_building_road_number_street_community():
