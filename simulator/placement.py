@@ -44,6 +44,11 @@ class Occupancy:
     def __init__(self) -> None:
         self.cells: dict[tuple, list] = defaultdict(list)  # (kind, cx, cy) -> [(lon, lat, until, chain)]
         self.names: dict[tuple, list] = defaultdict(list)  # (kind, name) -> [(until, chain)]
+        # per kind: estate -> the latest time it stays taken (any chain), and the day's list of free estates:
+        # a new incident draws among the free estates instead of re-drawing taken ones (at a year's density
+        # most estates are taken for most kinds)
+        self.estate_until: dict[str, dict[str, datetime]] = defaultdict(dict)
+        self._free: dict[str, tuple[datetime, list]] = {}
 
     @staticmethod
     def _cell(lon: float, lat: float) -> tuple[int, int]:
@@ -73,8 +78,22 @@ class Occupancy:
                 return False
         return True
 
+    def free_estates(self, kind_code: str, estates: list[tuple], not_before: datetime) -> list[tuple]:
+        """The entries of `estates` ((estate name, ...) tuples) whose estate no incident of this kind holds at or
+        after `not_before`, as of the first call for that time. The list is the caller's to shrink: an estate
+        taken later the same day is still listed (`name_is_free` tells)."""
+        cached = self._free.get(kind_code)
+        if cached is None or cached[0] != not_before:
+            taken = self.estate_until[kind_code]
+            cached = self._free[kind_code] = (not_before, [e for e in estates
+                                                           if e[0] not in taken or taken[e[0]] < not_before])
+        return cached[1]
+
     def take(self, kind_code: str, lon: float, lat: float, estate: str, until: datetime, chain: str) -> None:
         self.names[(kind_code, estate)].append((until, chain))
+        held = self.estate_until[kind_code]
+        if held.get(estate, until) <= until:
+            held[estate] = until
         self.names[(kind_code, crossing_place_key(lon, lat))].append((until, chain))
         cx, cy = self._cell(lon, lat)
         self.cells[(kind_code, cx, cy)].append((lon, lat, until, chain))
@@ -88,6 +107,12 @@ class Occupancy:
                     table[key] = kept
                 else:
                     del table[key]
+        for kind_code in list(self.estate_until):
+            held = {estate: until for estate, until in self.estate_until[kind_code].items() if until >= t}
+            if held:
+                self.estate_until[kind_code] = held
+            else:
+                del self.estate_until[kind_code]
 
 
 def rule_violations(incidents: list[dict]) -> list[tuple[str, str, str]]:
