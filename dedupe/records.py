@@ -18,8 +18,11 @@ from dedupe import categories, normalize, topics
 # Columns of core.intake the matcher reads.
 MATCH_COLUMNS = (
     "channel", "source_id", "received_at", "caller_key", "title", "content", "address", "street_code",
-    "community_code", "area_code", "lon", "lat", "source_category", "dispatched_at", "closed_at",
+    "community_code", "area_code", "lon", "lat", "source_category", "dispatched_at", "closed_at", "unit", "handed_to",
 )
+# A 110 call handed over to the 12345 platform (转办去向) is not dispatched to a unit: the platform registers it as a
+# 12345 order, and that order is dispatched. domain.md's lead is the earliest intake dispatched to a UNIT.
+HANDED_TO_PLATFORM = "12345平台"
 # Blocking grid: two points within ~100 m fall in the same or a neighbouring cell.
 CELL_M = 200.0
 
@@ -70,6 +73,18 @@ def _seconds(column: pa.ChunkedArray) -> np.ndarray:
     if column.null_count:
         values[np.asarray(pc.is_null(column).to_numpy(zero_copy_only=False))] = np.nan
     return values
+
+
+def dispatched_to_unit(table: pa.Table) -> np.ndarray:
+    """Per intake: it went to a responsible unit (a dispatch time or a unit named: hotline assignee, petition
+    责任单位), and not only to the 12345 platform. The same rule as store.DERIVE_LINKS_SQL's lead."""
+    has_time = ~np.isnan(_seconds(table.column("dispatched_at")))
+    unit = table.column("unit").to_pylist()
+    handed = table.column("handed_to").to_pylist()
+    return np.fromiter(
+        ((t or bool(u)) and h != HANDED_TO_PLATFORM for t, u, h in zip(has_time.tolist(), unit, handed)),
+        dtype=bool, count=len(unit),
+    )
 
 
 @lru_cache(maxsize=200_000)
@@ -208,7 +223,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         table = table.sort_by([("received_at", "ascending"), ("channel", "ascending"), ("source_id", "ascending")])
     n = table.num_rows
     t = _seconds(table.column("received_at"))
-    dispatched = ~np.isnan(_seconds(table.column("dispatched_at"))) if n else np.zeros(0, bool)
+    dispatched = dispatched_to_unit(table) if n else np.zeros(0, bool)
     closed_t = _seconds(table.column("closed_at"))
     lon = np.asarray(table.column("lon").to_numpy(zero_copy_only=False), dtype="float64")
     lat = np.asarray(table.column("lat").to_numpy(zero_copy_only=False), dtype="float64")

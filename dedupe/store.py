@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from dedupe.records import HANDED_TO_PLATFORM
 from dedupe.schema import CASE_LINK_SCHEMA, CASE_MERGE_SCHEMA, CASE_SCHEMA, REVIEW_SCHEMA
 
 DECISIONS_FILE = "decisions.csv"
@@ -84,17 +85,19 @@ def read_decisions(review_dir: Path) -> Decisions:
     return Decisions(list(latest.values()), rejected)
 
 
-# Lead: the earliest dispatched intake of the case, else the earliest (domain.md). Link type follows from it.
+# Lead: the earliest intake dispatched to a unit, else the earliest (domain.md; records.dispatched_to_unit is the
+# same rule). Link type follows from it.
 DERIVE_LINKS_SQL = """
 CREATE OR REPLACE TEMP TABLE derived_link AS
 WITH members AS (
   SELECT l.channel, l.source_id, l.case_id, l.match_score, l.matched_to_channel, l.matched_to_source_id,
-         i.received_at, i.dispatched_at, i.caller_key
+         i.received_at, (i.dispatched_at IS NOT NULL OR i.unit IS NOT NULL)
+           AND coalesce(i.handed_to, '') <> '{platform}' AS to_unit, i.caller_key
   FROM core.case_link l JOIN core.intake i USING (channel, source_id)
 ),
 ranked AS (
   SELECT *,
-    row_number() OVER (PARTITION BY case_id ORDER BY dispatched_at IS NULL, received_at, channel, source_id) = 1
+    row_number() OVER (PARTITION BY case_id ORDER BY NOT to_unit, received_at, channel, source_id) = 1
       AS is_lead,
     caller_key IS NOT NULL AND count(*) OVER (
       PARTITION BY case_id, caller_key ORDER BY received_at, channel, source_id
@@ -125,4 +128,4 @@ UPDATE core."case" AS c SET lead_channel = d.channel, lead_source_id = d.source_
 UPDATE core."case" AS c SET created_at = f.first_at
   FROM (SELECT case_id, min(received_at) AS first_at FROM derived_link GROUP BY case_id) f
   WHERE f.case_id = c.case_id AND f.first_at < c.created_at;
-"""
+""".replace("{platform}", HANDED_TO_PLATFORM)

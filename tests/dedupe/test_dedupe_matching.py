@@ -90,6 +90,26 @@ def test_repeat_after_closure_starts_a_new_case_pointing_at_the_old(tmp_path):
     assert repeat_of == [(links[("110", "110-1")]["case_id"],)]
 
 
+def test_a_110_call_handed_to_the_12345_platform_does_not_lead_its_relay_does_and_its_closure_counts(tmp_path):
+    rows = scene()
+    for row in rows:
+        if row["source_id"] == "110-1":  # handed to the platform, which registered it as A1 (dispatched, closed at noon)
+            row["handed_to"] = row["unit"] = "12345平台"
+        if row["source_id"] == "A1":
+            row["closed_at"] = row["received_at"].replace(hour=12)
+    rows.append(intake("A9", 6 * 60, "市民来电反映：徽州大道与南宁路交口井盖又缺失了，存在安全隐患。",
+                       address="徽州大道与南宁路交口", lon=117.2897, lat=31.7432, caller="c9",
+                       category="城乡建设/市政设施/井盖"))
+    warehouse = tmp_path / "w.duckdb"
+    write_intakes(warehouse, rows)
+    report = match(warehouse, tmp_path / "review")
+    links = case_links(warehouse)
+    assert links[("110", "110-1")]["case_id"] == links[("12345", "A1")]["case_id"]
+    assert links[("12345", "A1")]["is_lead"] and links[("110", "110-1")]["link_type"] == "duplicate"
+    # the case closed with its lead A1 at noon: A9 in the afternoon repeats it
+    assert report.repeats == 1 and links[("12345", "A9")]["link_type"] == "repeat"
+
+
 def test_incremental_runs_keep_ids_and_equal_a_full_run(tmp_path):
     rows = scene()
     first_day = [r for r in rows if r["source_id"] != "C2" and r["source_id"] != "H1"]
