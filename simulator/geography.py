@@ -153,6 +153,7 @@ def nearest_roads(lon: float, lat: float) -> tuple[int, int]:
     return i, j
 
 
+@lru_cache(maxsize=1 << 14)  # every report of an incident, and its placement checks, ask about the same point
 def crossing_offset(lon: float, lat: float) -> tuple[str, str, str, int]:
     """(road A, road B, direction, metres) for a description like `A与B交口东50米`."""
     i, j = nearest_roads(lon, lat)
@@ -181,6 +182,7 @@ def neighbouring_points(lon: float, lat: float, rnd: random.Random) -> list[tupl
     return [p for p in ordered if 117.281 <= p[0] <= 117.399 and 31.701 <= p[1] <= 31.859]
 
 
+@lru_cache(maxsize=1 << 14)
 def crossing_place_key(lon: float, lat: float) -> str:
     """The named place a crossing-style address gives for this point: the bare crossing near it, else the crossing
     with its offset (what `text.address` writes)."""
