@@ -260,6 +260,9 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     codes = {
         "caller": encode(_strings(table, "caller_key")),
         "place": encode(place_key),
+        # what kind of place the key names (crossing spot, estate, road number): keys of one kind can disagree,
+        # keys of two kinds only describe one place two ways
+        "place_type": np.fromiter((PLACE_TYPES.get(k[:2], -1) for k in place_key), dtype=np.int8, count=n),
         "estate": encode(estate),
         "area": encode(area),
         "topic": encode(topic),
@@ -300,7 +303,8 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     )
 
 
-MIN_PLACE_POINTS = 2  # located intakes naming a place needed before its median point stands in for others
+PLACE_TYPES = {"x:": 0, "e:": 1, "n:": 2}  # prefixes of normalize.AddressKeys.place_key
+MIN_PLACE_POINTS = 1  # located intakes naming a place needed before its median point stands in for others
 
 
 def _place_points(named_place: list[str], lon: np.ndarray, lat: np.ndarray, has_point: np.ndarray) -> np.ndarray:

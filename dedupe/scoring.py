@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
-from dedupe.records import Records
+from dedupe.records import PLACE_TYPES, Records
 from dedupe.topics import DAY, HOUR
 
 # comparison -> number of levels (level -1 = missing is extra and carries no weight)
@@ -22,6 +22,7 @@ COMPARISONS = {"text": 5, "place": 4, "time": 4, "topic": 2, "category": 3, "cal
 TEXT_CUTS = (15.0, 25.0, 40.0, 60.0)  # similarity 0-100 -> levels 0..4 (cuts set on seed 20240301)
 DIST_CUTS_M = (50.0, 150.0, 250.0)  # metres -> place levels 3, 2, 1, else 0 (seed 20240301: no true pair beyond 250 m)
 TIME_CUTS_S = (2 * HOUR, DAY)  # -> time levels 3, 2; within the window 1; beyond 0
+CROSSING_TYPE = PLACE_TYPES["x:"]
 RANDOM_PAIRS = 200_000
 EM_ITERATIONS = 40
 # Starting m per level (what a match usually looks like), also used as a weak Dirichlet prior so that a small
@@ -93,13 +94,13 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
     shared_road = ((road1_a >= 0) & ((road1_a == road1_b) | (road1_a == road2_b))) | (
         (road2_a >= 0) & ((road2_a == road1_b) | (road2_a == road2_b))
     )
-    roads_known = (road1_a >= 0) & (road1_b >= 0)
-    # without two points, address keys decide: same place key or estate 3, a shared road in the same area 2,
-    # one of them 1, known but different 0, nothing to compare -1
+    # without two points, address keys decide: same place key or estate 3, two different crossing spots 0 (though
+    # they share roads), a shared road or the same street 1; an estate against a crossing is one place described two ways and says nothing
+    # (-1), as do two house numbers on one road (call-takers give the nearest number they find) or nothing at all
+    place_type = codes["place_type"]
+    keys_disagree = place_known & (place_type[i] == CROSSING_TYPE) & (place_type[j] == CROSSING_TYPE)
     by_keys = np.where(
-        same_place | same_estate, 3,
-        np.where(shared_road & same_area, 1,
-                 np.where(shared_road | same_area, 1, np.where(place_known | area_known | roads_known, 0, -1))),
+        same_place | same_estate, 3, np.where(keys_disagree, 0, np.where(shared_road | same_area, 1, -1)),
     )
     dist_level = np.where(
         dist <= DIST_CUTS_M[0], 3, np.where(dist <= DIST_CUTS_M[1], 2, np.where(dist <= DIST_CUTS_M[2], 1, 0))

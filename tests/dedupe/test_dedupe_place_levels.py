@@ -25,6 +25,16 @@ def test_two_named_estates_disagree_even_when_the_points_are_close():
     assert _place_level(a, same) == 3
 
 
+def test_without_points_two_crossing_spots_disagree_but_an_estate_and_a_crossing_say_nothing():
+    spot = intake("X1", 0, "井盖破损", channel="110", address="徽州大道与南宁路交口东300米")
+    other_spot = intake("X2", 30, "井盖破损", channel="110", address="南宁路与徽州大道交口西300米")
+    same_spot = intake("X3", 40, "井盖破损", channel="110", address="南宁路徽州大道交口东300米")
+    estate = intake("X4", 50, "井盖破损", channel="110", address="滨湖和园小区南门")
+    assert _place_level(spot, other_spot) == 0
+    assert _place_level(spot, same_spot) == 3
+    assert _place_level(spot, estate) == -1
+
+
 def test_distance_levels_follow_the_cuts():
     a = intake("D1", 0, "路灯不亮", lon=LON, lat=LAT)
     levels = []
