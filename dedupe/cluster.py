@@ -54,8 +54,11 @@ class CaseState:
         return min(pool, key=lambda k: (records.t[k], records.channel[k], records.source_id[k]))
 
     def closed_before(self, records: Records, t: float) -> bool:
-        closed = records.closed_t[self.lead(records)]
-        return bool(not np.isnan(closed) and closed < t)
+        """The case's unit closed it before t. A case no unit was given (a question answered on the phone) has
+        no handling that could fail: a later report of it is one more report, not a repeat after closure."""
+        lead = self.lead(records)
+        closed = records.closed_t[lead]
+        return bool(records.dispatched[lead] and not np.isnan(closed) and closed < t)
 
 
 @dataclass

@@ -110,6 +110,24 @@ def test_a_110_call_handed_to_the_12345_platform_does_not_lead_its_relay_does_an
     assert report.repeats == 1 and links[("12345", "A9")]["link_type"] == "repeat"
 
 
+def test_a_case_answered_on_the_phone_is_not_closed_for_repeats(tmp_path):
+    rows = scene()
+    for row in rows:
+        if row["source_id"] in ("A1", "A2", "110-1", "H1"):  # nobody dispatched it; all answered by noon
+            row["dispatched_at"] = None
+            row["closed_at"] = row["received_at"].replace(hour=12)
+    rows.append(intake("A9", 6 * 60, "市民来电反映：徽州大道与南宁路交口井盖又缺失了，存在安全隐患。",
+                       address="徽州大道与南宁路交口", lon=117.2897, lat=31.7432, caller="c9",
+                       category="城乡建设/市政设施/井盖", dispatched=False))
+    warehouse = tmp_path / "w.duckdb"
+    write_intakes(warehouse, rows)
+    report = match(warehouse, tmp_path / "review")
+    links = case_links(warehouse)
+    assert report.repeats == 0
+    assert links[("12345", "A9")]["case_id"] == links[("12345", "A1")]["case_id"]
+    assert links[("12345", "A9")]["link_type"] == "duplicate"
+
+
 def test_incremental_runs_keep_ids_and_equal_a_full_run(tmp_path):
     rows = scene()
     first_day = [r for r in rows if r["source_id"] != "C2" and r["source_id"] != "H1"]
