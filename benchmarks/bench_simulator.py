@@ -159,11 +159,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--keep", action="store_true")
     p.add_argument("--note", default="")
     p.add_argument("--compact-12345", action="store_true", help="write the compact 12345 store (deltas)")
-    p.add_argument("--pages", type=int, default=20, help="pages of 500 records read from the store afterwards")
+    p.add_argument("--pages", type=int, default=20,
+                   help="pages of 500 records read from the store afterwards (0: do not index the store)")
     args = p.parse_args(argv)
     per_day = max(1, round(args.intakes / args.days))
     out = Path(tempfile.mkdtemp(prefix="gongzhi-sim-", dir=args.dir))
-    load = os.getloadavg()
+    load, commit = os.getloadavg(), _commit()  # the code that runs, read before a long run
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
     try:
         summary = simulate(SimulationConfig(start=date(2024, 1, 1), days=args.days, per_day=per_day,
@@ -172,7 +173,7 @@ def main(argv: list[str]) -> int:
         wall = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
         rss_after_simulate = _peak_rss_mb()
-        serving = _page_cost(out / "landing" / "12345", args.pages)
+        serving = _page_cost(out / "landing" / "12345", args.pages) if args.pages else None
         sizes = {}
         for sub in ("landing/12345", "landing/110", "landing/petition", "landing/hotline", "truth"):
             sizes[sub] = sum(f.stat().st_size for f in (out / sub).rglob("*") if f.is_file())
@@ -184,9 +185,12 @@ def main(argv: list[str]) -> int:
         "workers": args.workers, "incidents": summary.incidents, "repeat_share": round(summary.repeat_share, 4),
         "malformed": summary.malformed, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
         "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": rss_after_simulate,
-        "compact_12345": args.compact_12345, "placement": summary.placement, "serving_12345": serving,
+        "compact_12345": args.compact_12345, "placement": summary.placement,
+        "crowded_share": round(summary.placement.get("crowded", 0) / max(1, summary.incidents), 4),
+        "serving_12345": serving,
         "output_bytes": sizes, "output_bytes_total": sum(sizes.values()), "loadavg_before": load,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "commit": _commit(),
+        "loadavg_after": os.getloadavg(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "commit": commit,
         "note": args.note or "machine shared with other helpers' processes: wall time includes CPU contention",
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

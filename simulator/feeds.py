@@ -46,6 +46,7 @@ class FeedWriter:
         self.malformed: list[dict] = []
         self.files: list[str] = []
         self.export_days = petition_export_days(config)
+        self.open_petitions: list[dict] = []  # registered so far and possibly listed by a coming export
 
     def write_all(self) -> None:
         for sub in ("12345", "110", "petition"):
@@ -62,21 +63,25 @@ class FeedWriter:
                 _FORKED_WRITER = self
                 try:
                     with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-                        for day, (files, malformed, parts_110) in zip(days, pool.imap(_versions_of_day_in_worker, days)):
+                        for day, (files, malformed, parts_110, petitions) in zip(
+                                days, pool.imap(_versions_of_day_in_worker, days)):
                             self.files.extend(files)
                             self.malformed.extend(malformed)
                             self._write_110(day, parts_110)
+                            self._petitions_of_day(day, petitions)
                 finally:
                     _FORKED_WRITER = None
             else:
                 for day in days:
-                    self._write_110(day, self._write_versions_of_day(day))
-        self._export_petitions()
+                    parts_110, petitions = self._write_versions_of_day(day)
+                    self._write_110(day, parts_110)
+                    self._petitions_of_day(day, petitions)
         self._concat_truth()
         pq.write_table(pa.Table.from_pylist(self.malformed, schema=MALFORMED_SCHEMA), self.truth / "malformed.parquet")
 
-    def _write_versions_of_day(self, day: date) -> list[list]:
-        """Merge the strands' shards of `day`, write its 12345 and hotline files; return its 110 parts."""
+    def _write_versions_of_day(self, day: date) -> tuple[list[list], list[dict]]:
+        """Merge the strands' shards of `day`, write its 12345 and hotline files; return its 110 parts and the
+        petitions registered that day."""
         shards = []
         for s in range(STRANDS):
             path = self.shard_dir / f"strand_{s}" / f"{day:%Y%m%d}.pkl"
@@ -86,7 +91,7 @@ class FeedWriter:
         self._write_12345(day, [sh["12345"] for sh in shards])
         for code in HOTLINE_CODES:
             self._write_hotline(day, code, [sh["hotline"][code] for sh in shards])
-        return [sh["110"] for sh in shards]
+        return [sh["110"] for sh in shards], [p for sh in shards for p in sh["petition"]]
 
     # ------------------------------------------------------------------ helpers
     def _record_fault(self, channel: str, delivery: str, position: int, kind: str, source_id: str | None = None,
@@ -156,26 +161,28 @@ class FeedWriter:
             self._write(self.landing / "110" / f"fjwjq_{day:%Y%m%d}_v2.csv",
                         csv_110([r[3] for r in rows], f"合计：{len(rows)}条"))
 
-    def _export_petitions(self) -> None:
-        petitions = []
-        for s in range(STRANDS):
-            with open(self.shard_dir / f"strand_{s}" / "petitions.pkl", "rb") as fh:
-                petitions.extend(pickle.load(fh))
+    def _petitions_of_day(self, day: date, registered: list[dict]) -> None:
+        """Keep the day's new petitions; on an export day, export and forget the petitions no later export lists
+        (every change done, registration before the next export's period): the year's petitions are never held
+        at once."""
+        self.open_petitions.extend(registered)
         exports = self.export_days
-        listed: list[list[dict]] = [[] for _ in exports]
-        for p in petitions:
-            idx = set()
-            for when, *_ in p["versions"]:  # each change appears in the first export on or after it
-                i = bisect.bisect_left(exports, when)
-                if i < len(exports):
-                    idx.add(i)
-            for i, day in enumerate(exports):  # and every export whose period holds the registration
-                if max(self.cfg.start, day - timedelta(days=PETITION_OVERLAP_DAYS)) <= p["registered"] <= day:
-                    idx.add(i)
-            for i in idx:
-                listed[i].append(p)
-        for i, day in enumerate(exports):
-            self._export(day, sorted(listed[i], key=lambda p: p["number"]))
+        i = bisect.bisect_left(exports, day)
+        if i == len(exports) or exports[i] != day:
+            return
+        previous = exports[i - 1] if i else None
+        period_start = max(self.cfg.start, day - timedelta(days=PETITION_OVERLAP_DAYS))
+        # listed: registered in the export's period, or changed since the previous export
+        listed = [p for p in self.open_petitions
+                  if period_start <= p["registered"] <= day
+                  or any((previous is None or previous < when) and when <= day for when, *_ in p["versions"])]
+        self._export(day, sorted(listed, key=lambda p: p["number"]))
+        if i + 1 == len(exports):
+            self.open_petitions = []
+            return
+        next_period_start = max(self.cfg.start, exports[i + 1] - timedelta(days=PETITION_OVERLAP_DAYS))
+        self.open_petitions = [p for p in self.open_petitions if p["registered"] >= next_period_start
+                               or any(when > day for when, *_ in p["versions"])]
 
     def _export(self, day: date, rows: list[dict]) -> None:
         rnd = self.rnd
@@ -225,11 +232,11 @@ class FeedWriter:
 _FORKED_WRITER: FeedWriter | None = None  # the writer a forked worker inherits (set only while its pool runs)
 
 
-def _versions_of_day_in_worker(day: date) -> tuple[list[str], list[dict], list[list]]:
+def _versions_of_day_in_worker(day: date) -> tuple[list[str], list[dict], list[list], list[dict]]:
     writer = _FORKED_WRITER
     writer.files, writer.malformed = [], []  # this worker's own: returned to the parent in day order
-    parts_110 = writer._write_versions_of_day(day)
-    return writer.files, writer.malformed, parts_110
+    parts_110, petitions = writer._write_versions_of_day(day)
+    return writer.files, writer.malformed, parts_110, petitions
 
 
 def fixed_zip_times(xlsx: bytes) -> bytes:

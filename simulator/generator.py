@@ -225,7 +225,7 @@ class Strand:
         self.buf_12345: dict[date, list] = defaultdict(list)
         self.buf_hotline: dict[tuple[str, date], list] = defaultdict(list)
         self.buf_110: dict[date, list] = defaultdict(list)
-        self.petitions: list[dict] = []
+        self.buf_petition: dict[date, list] = defaultdict(list)  # by registration day
         self.truth_intakes: list[tuple] = []
         self.truth_incidents: list[tuple] = []
         self.by_channel = {c: 0 for c in CHANNEL_ORDER}
@@ -271,8 +271,6 @@ class Strand:
             self._flush_truth()
         self._intake_writer.close()
         self._incident_writer.close()
-        with open(self.shard_dir / "petitions.pkl", "wb") as fh:
-            pickle.dump(self.petitions, fh, protocol=pickle.HIGHEST_PROTOCOL)
         return {"by_channel": self.by_channel, "non_lead": self.non_lead, "incidents": self.n_incidents,
                 "placement": self.placement}
 
@@ -280,7 +278,8 @@ class Strand:
         key = lambda r: (r[0], r[1])  # noqa: E731  (time, id): the order records appear in a delivery
         shard = {"12345": sorted(self.buf_12345.pop(day, []), key=key),
                  "110": sorted(self.buf_110.pop(day, []), key=key),
-                 "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key) for code in HOTLINE_CODES}}
+                 "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key) for code in HOTLINE_CODES},
+                 "petition": self.buf_petition.pop(day, [])}
         with open(self.shard_dir / f"{day:%Y%m%d}.pkl", "wb") as fh:
             pickle.dump(shard, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -786,7 +785,7 @@ class Strand:
                   PETITION_PURPOSE_CHOICE.pick(rnd), inc.kind.petition, content, inc.unit]
         marked = "是" if (not primary and rnd.random() < 0.6) or rnd.random() < 0.05 else "否"
         deadline = registered + timedelta(days=PETITION_DAYS)
-        self.petitions.append({"number": number, "registered": registered, "static": static, "versions": versions,
+        self.buf_petition[registered].append({"number": number, "registered": registered, "static": static, "versions": versions,
                                "deadline": deadline, "marked": marked, "date_text": rnd.random() < 0.15})
         facts = H.Facts(unit=inc.unit, dispatched_at=datetime.combine(registered, time()),
                         deadline_at=datetime.combine(deadline, time()))
