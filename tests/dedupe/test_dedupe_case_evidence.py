@@ -159,3 +159,28 @@ def test_a_110_call_and_its_12345_relay_by_the_same_caller_are_one_problem_whate
     codes = scoring.score_patterns(records, first, later)
     prob = scoring.pair_probabilities(model, records, first, later, codes, prior=scoring.REFERENCE_PRIOR)
     assert prob[0] == 1.0 and prob[1:].max() < 1.0
+
+
+def _two_cases_and_a_bridge(b_offset_m: float):
+    """A and B: two cases (their pair scores low); C, without a point, matches both at the join bar."""
+    rows = [
+        intake("A", 0, "井盖破损", lon=LON, lat=LAT),
+        intake("B", 30, "井盖坏了", lon=LON + b_offset_m * DEG_LON_PER_M, lat=LAT),
+        intake("C", 60, "井盖破损", channel="110"),
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    pairs_i, pairs_j = np.array([0, 0, 1]), np.array([1, 2, 2])
+    prob = np.array([0.01, cluster.AUTO_MATCH, cluster.AUTO_MATCH])
+    result = cluster.assign(records, np.ones(3, bool), pairs_i, pairs_j, prob, [None] * 3, {})
+    return [result.resolve(int(c)) for c in result.case], result.merges
+
+
+def test_an_intake_joining_two_open_cases_at_the_join_bar_merges_them_into_the_older():
+    cases, merges = _two_cases_and_a_bridge(b_offset_m=30)
+    assert cases == [0, 0, 0]
+    assert merges == [(1, 0, "matched_by_one_intake")]
+
+
+def test_an_intake_without_a_point_does_not_merge_two_cases_at_two_places():
+    cases, merges = _two_cases_and_a_bridge(b_offset_m=400)
+    assert cases[0] != cases[1] and merges == []
