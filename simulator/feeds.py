@@ -34,6 +34,9 @@ HEADER_110 = ["警情编号", "接警时间", "报警电话", "报警人", "警�
               "处置反馈", "反馈时间", "状态"]
 HEADER_PETITION = ["信访件编号", "登记日期", "信访形式", "信访人", "证件号码", "联系电话", "人数", "问题属地", "信访目的",
                    "内容分类", "信访事项", "责任单位", "办理期限", "办结日期", "办理状态", "是否重复信访", "评价"]
+SHEET_XML = "xl/worksheets/sheet1.xml"
+XLSX_COLUMNS = "ABCDEFGHIJKLMNOPQ"
+EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's serial dates (1900 system, after its leap-year bug)
 PETITION_OVERLAP_DAYS = 9  # an export lists registrations of its last 10 days: consecutive exports overlap
 
 
@@ -188,14 +191,9 @@ class FeedWriter:
         rnd = self.rnd
         period_start = max(self.cfg.start, day - timedelta(days=PETITION_OVERLAP_DAYS))
         last_export = self.export_days[-1]
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = "信访事项"
-        ws.append([f"包河区信访事项登记表（{period_start:%Y-%m-%d}至{day:%Y-%m-%d}）"] + [None] * 16)
-        ws.merge_cells("A1:Q1")
-        ws["A1"].alignment = Alignment(horizontal="center")
-        ws.append(HEADER_PETITION)
+        title = f"包河区信访事项登记表（{period_start:%Y-%m-%d}至{day:%Y-%m-%d}）"
         name = f"xfdj_{day:%Y%m%d}.xlsx"
+        out = []
         for pos, p in enumerate(rows, start=1):
             _, status, closed, rating = [v for v in p["versions"] if v[0] <= day][-1]
             text = p["date_text"]
@@ -208,17 +206,8 @@ class FeedWriter:
             if appears_later and rnd.random() < self.cfg.fault_rate * 3:
                 row[1] = rnd.choice(("2024年13月5日", "2024.02.30", "三月五日"))
                 self._record_fault("petition", name, pos, "bad_date", p["number"])
-            ws.append(row)
-        for col in ("B", "M", "N"):
-            for cell in ws[col][2:]:
-                if isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy-mm-dd"
-        wb.properties.created = FIXED_XLSX_TIME
-        wb.properties.modified = FIXED_XLSX_TIME
-        wb.properties.creator = "信访信息系统"
-        bio = io.BytesIO()
-        wb.save(bio)
-        self._write(self.landing / "petition" / name, fixed_zip_times(bio.getvalue()))
+            out.append(row)
+        self._write(self.landing / "petition" / name, petition_xlsx(title, out))
 
     def _concat_truth(self) -> None:
         for name, schema in (("intakes", INTAKE_TRUTH_SCHEMA), ("incidents", INCIDENT_TRUTH_SCHEMA)):
@@ -239,15 +228,68 @@ def _versions_of_day_in_worker(day: date) -> tuple[list[str], list[dict], list[l
     return writer.files, writer.malformed, parts_110, petitions
 
 
-def fixed_zip_times(xlsx: bytes) -> bytes:
+def petition_xlsx(title: str, rows: list[list]) -> bytes:
+    """The export workbook, byte for byte what openpyxl writes for these cells, ~10x faster: openpyxl writes the
+    title and header rows and the styles (the merged, centred title; the date format), and the data rows'
+    XML is written here, cell by cell as openpyxl would (inline strings, dates as serial numbers)."""
+    has_dates = any(type(v) is datetime for row in rows for v in row)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "信访事项"
+    ws.append([title] + [None] * 16)
+    ws.merge_cells("A1:Q1")
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append(HEADER_PETITION)
+    if has_dates:  # one date cell registers the date style; its row is replaced by the data rows
+        ws.append([None, FIXED_XLSX_TIME])
+        ws["B3"].number_format = "yyyy-mm-dd"
+    wb.properties.created = FIXED_XLSX_TIME
+    wb.properties.modified = FIXED_XLSX_TIME
+    wb.properties.creator = "信访信息系统"
+    bio = io.BytesIO()
+    wb.save(bio)
+    with zipfile.ZipFile(io.BytesIO(bio.getvalue())) as z:
+        sheet = z.read(SHEET_XML)
+    head, rest = sheet.split(b"<sheetData>", 1)
+    data, tail = rest.split(b"</sheetData>", 1)
+    date_style = b""
+    if has_dates:
+        date_style = re.search(rb'<c r="B3" (s="\d+") t="n">', data).group(1).decode()
+        data = data[: data.index(b'<row r="3">')]
+    head = re.sub(rb'<dimension ref="[^"]*" />', f'<dimension ref="A1:Q{len(rows) + 2}" />'.encode(), head)
+    body = [head, b"<sheetData>", data]
+    for n, row in enumerate(rows, start=3):
+        cells = []
+        for col, v in zip(XLSX_COLUMNS, row):
+            if v is None:
+                continue
+            kind = type(v)
+            if kind is str:
+                if not v:
+                    cells.append(f'<c r="{col}{n}" t="inlineStr" />')
+                    continue
+                stripped = v.strip()
+                text = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                space = ' xml:space="preserve"' if stripped and stripped != v else ""
+                cells.append(f'<c r="{col}{n}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            elif kind is datetime:
+                cells.append(f'<c r="{col}{n}" {date_style} t="n"><v>{(v - EXCEL_EPOCH).days}</v></c>')
+            else:
+                cells.append(f'<c r="{col}{n}" t="n"><v>{v}</v></c>')
+        body.append(f'<row r="{n}">{"".join(cells)}</row>'.encode("utf-8"))
+    body += [b"</sheetData>", tail]
+    return fixed_zip_times(bio.getvalue(), {SHEET_XML: b"".join(body)})
+
+
+def fixed_zip_times(xlsx: bytes, replace: dict[str, bytes] | None = None) -> bytes:
     """openpyxl stamps zip members and the document's modified time with the current time: re-stamp both so
-    the same seed gives the same bytes."""
+    the same seed gives the same bytes (and put in the members given in `replace`)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_XLSX_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            data = src.read(info.filename)
+            data = replace[info.filename] if replace and info.filename in replace else src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
                               rb"\g<1>" + FIXED_XLSX_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
