@@ -628,7 +628,8 @@ class Strand:
         }
         # Serialise the unchanging head once and each history entry once: a version is their concatenation.
         head_bytes = json_bytes(static)[:-1]
-        delivered = [e for e in events if e[0] < self.end]
+        end = self.end
+        delivered = [e for e in events if e[0] < end]
         all_facts = H.facts_12345(delivered, demand, urgency)
         lc_json: list[str] = []
         lc_bytes = b""  # the history so far, encoded: versions are built and shipped as UTF-8 bytes
@@ -641,9 +642,12 @@ class Strand:
             for v in (f.dispatched_at, f.signed_at, f.deadline_at, f.extended_deadline_at, f.closed_at):
                 if v not in shown:
                     shown[v] = f'"{v.isoformat(" ", "seconds")}"'
+        buf = self.buf_12345
+        fault_rate = self.cfg.fault_rate
+        last = len(delivered) - 1
         for pos, (e, f) in enumerate(zip(delivered, all_facts)):
             gxsj = e[0]
-            gxsj_text = _fmt(gxsj)
+            gxsj_text = shown[gxsj][1:-1] if gxsj in shown else gxsj.isoformat(" ", "seconds")
             if e[1] != "归档":  # action words, unit names, notes and times hold no character JSON must escape
                 lc_json.append(f'{{"dz": "{e[1]}", "sj": "{gxsj_text}", "dw": "{e[2]}", "yj": "{e[3]}"}}')
                 entry = lc_json[-1].encode("utf-8")
@@ -658,7 +662,7 @@ class Strand:
                 f'"cbcs": {f.urge_count}, "cbbz": {1 if f.reopened else 0}, "glgdbh": "{glgdbh}", '
                 f'"gxsj": "{gxsj_text}"')
             fault = None
-            if 0 < pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate:
+            if 0 < pos < last and rnd.random() < fault_rate:
                 # only superseded versions are broken: the order's latest version always arrives intact, and
                 # so does its first (the base that compact versions refer to)
                 dynamic = {
@@ -677,7 +681,7 @@ class Strand:
                 line = b"".join((compact_head, dynamic_json.encode("utf-8"), b', "lc": [', lc_since_first, b"]}"))
             else:
                 line = b"".join((head_bytes, b", ", dynamic_json.encode("utf-8"), b', "lc": [', lc_bytes, b"]}"))
-            self.buf_12345[gxsj.date()].append((gxsj_text, gdbh, line, fault, gxsj))
+            buf[gxsj.date()].append((gxsj_text, gdbh, line, fault, gxsj))
         final_facts = all_facts[-1]
         return Intake("12345", gdbh, t, person, final_facts or H.Facts(), demand, urgency)
 
