@@ -184,3 +184,20 @@ def test_an_intake_joining_two_open_cases_at_the_join_bar_merges_them_into_the_o
 def test_an_intake_without_a_point_does_not_merge_two_cases_at_two_places():
     cases, merges = _two_cases_and_a_bridge(b_offset_m=400)
     assert cases[0] != cases[1] and merges == []
+
+
+def test_without_any_place_evidence_a_join_needs_the_higher_bar():
+    # C (a 110 call naming no place) has A's and B's wording and category the same day, but nothing compares the
+    # places: it joins only when the case matches it at AUTO_MATCH_PLACE_UNKNOWN, e.g. with the same caller too
+    records, model, evidence = _two_located_reports_and_a_110_call()
+    table = scoring.pattern_probabilities(model, prior=scoring.REFERENCE_PRIOR)
+    a_b = _pattern(text=4, place=3, time=3, topic=1, category=2, caller=-1)
+    wording_only = _pattern(text=4, place=-1, time=2, topic=1, category=2, caller=-1)
+    with_caller = _pattern(text=4, place=-1, time=2, topic=1, category=2, caller=1)
+    assert cluster.AUTO_MATCH <= table[wording_only] < cluster.AUTO_MATCH_PLACE_UNKNOWN <= table[with_caller]
+    for c_pattern, joins in ((wording_only, False), (with_caller, True)):
+        patterns = np.array([a_b, c_pattern, c_pattern], dtype=np.int16)
+        result = cluster.assign(records, np.ones(3, bool), np.array([0, 0, 1]), np.array([1, 2, 2]),
+                                table[patterns], [None] * 3, {}, patterns, evidence)
+        assert result.case[0] == result.case[1]
+        assert (result.case[2] == result.case[0]) == joins
