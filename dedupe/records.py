@@ -19,6 +19,7 @@ from dedupe import categories, normalize, topics
 MATCH_COLUMNS = (
     "channel", "source_id", "received_at", "caller_key", "title", "content", "address", "street_code",
     "community_code", "area_code", "lon", "lat", "source_category", "dispatched_at", "closed_at", "unit", "handed_to",
+    "linked_source_id",
 )
 # A 110 call handed over to the 12345 platform (转办去向) is not dispatched to a unit: the platform registers it as a
 # 12345 order, and that order is dispatched. domain.md's lead is the earliest intake dispatched to a UNIT.
@@ -59,6 +60,8 @@ class Records:
     approximate: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     from_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 110 transfer
     relayed_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 12345 order relaying a 110 call
+    # the record a 12345 call-taker linked this order to by hand (关联工单 glgdbh), -1 when none is in the batch
+    linked_to: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __len__(self) -> int:
         return len(self.source_id)
@@ -251,6 +254,13 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     relayed_110 = np.fromiter(
         (c == "12345" and normalize.relayed_from_110(text) for c, text in zip(channels, contents)), dtype=bool, count=n
     )
+    source_ids = table.column("source_id").to_pylist()
+    order_of_12345 = {sid: k for k, (c, sid) in enumerate(zip(channels, source_ids)) if c == "12345"}
+    linked_to = np.fromiter(
+        (order_of_12345.get(link, -1) if c == "12345" and link else -1
+         for c, link in zip(channels, table.column("linked_source_id").to_pylist())),
+        dtype=np.int64, count=n,
+    )
     named_place = [("e:" + e) if e else (k if k.startswith("x:") else "") for e, k in zip(estate, place_key)]
     approximate = _place_points(named_place, lon, lat, has_point)
     has_point = has_point | approximate
@@ -275,7 +285,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     return Records(
         codes=codes,
         channel=channels,
-        source_id=table.column("source_id").to_pylist(),
+        source_id=source_ids,
         t=t,
         dispatched=dispatched,
         closed_t=closed_t,
@@ -300,6 +310,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         approximate=approximate,
         from_110=from_110,
         relayed_110=relayed_110,
+        linked_to=linked_to,
     )
 
 

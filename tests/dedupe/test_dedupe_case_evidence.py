@@ -201,3 +201,18 @@ def test_without_any_place_evidence_a_join_needs_the_higher_bar():
                                 table[patterns], [None] * 3, {}, patterns, evidence)
         assert result.case[0] == result.case[1]
         assert (result.case[2] == result.case[0]) == joins
+
+
+def test_a_call_takers_manual_link_counts_only_where_the_places_agree():
+    near = intake("L2", 60, "路灯不亮", lon=LON + 30 * DEG_LON_PER_M, lat=LAT)
+    far = intake("L3", 90, "路灯不亮", lon=LON + 2000 * DEG_LON_PER_M, lat=LAT)
+    unlinked = intake("L4", 120, "路灯不亮", lon=LON, lat=LAT)
+    near["linked_source_id"] = far["linked_source_id"] = "L1"
+    rows = [intake("L1", 0, "井盖破损", lon=LON, lat=LAT), near, far, unlinked]
+    records = records_mod.prepare(intake_table(rows))
+    assert records.linked_to.tolist() == [-1, 0, 0, -1]
+    first, later = np.zeros(3, dtype=np.int64), np.array([1, 2, 3])
+    patterns = scoring.score_patterns(records, first, later)
+    assert scoring.manual_link_pairs(records, first, later, patterns).tolist() == [True, False, False]
+    prob = scoring.pair_probabilities(_default_model(), records, first, later, patterns, prior=scoring.REFERENCE_PRIOR)
+    assert prob[0] == 1.0 and prob[1:].max() < 1.0
