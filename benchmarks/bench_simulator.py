@@ -184,6 +184,7 @@ def main(argv: list[str]) -> int:
         "intakes_requested": args.intakes, "intakes": summary.intakes, "days": args.days, "per_day": per_day,
         "workers": args.workers, "incidents": summary.incidents, "repeat_share": round(summary.repeat_share, 4),
         "malformed": summary.malformed, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+        "phase_wall_seconds": summary.seconds,
         "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": rss_after_simulate,
         "compact_12345": args.compact_12345, "placement": summary.placement,
         "crowded_share": round(summary.placement.get("crowded", 0) / max(1, summary.incidents), 4),

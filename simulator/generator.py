@@ -16,6 +16,7 @@ import pickle
 import random
 import shutil
 import tempfile
+import time as time_module
 from bisect import bisect
 from collections import defaultdict
 from contextlib import contextmanager
@@ -91,6 +92,8 @@ class SimulationSummary:
     # place after PLACE_TRIES (the rule broken: 0 at a month's scale), repeats turned into duplicates because their
     # place was taken by then, hard negatives that found no free place and became ordinary incidents
     placement: dict[str, int] = field(default_factory=dict)
+    # wall seconds of the two phases: generating the strands, then writing the delivery files from their shards
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def intakes(self) -> int:
@@ -852,14 +855,17 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     shard_dir = Path(tempfile.mkdtemp(prefix=".shards-", dir=truth))
     try:
         jobs = [(config, s, shard_dir) for s in range(STRANDS)]
+        started = time_module.perf_counter()
         with fewer_gc_passes():
             if workers > 1:
                 with multiprocessing.get_context("fork").Pool(min(workers, STRANDS)) as pool:
                     stats = pool.map(_run_strand, jobs, chunksize=1)
             else:
                 stats = [_run_strand(j) for j in jobs]
+        generated = time_module.perf_counter()
         writer = FeedWriter(config, landing, truth, shard_dir, workers=workers)
         writer.write_all()
+        seconds = {"strands": round(generated - started, 1), "files": round(time_module.perf_counter() - generated, 1)}
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)
     by_channel = {c: sum(s["by_channel"][c] for s in stats) for c in CHANNEL_ORDER}
@@ -867,7 +873,7 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     placement = {k: sum(s["placement"][k] for s in stats) for k in stats[0]["placement"]}
     return SimulationSummary(by_channel, sum(s["incidents"] for s in stats),
                              sum(s["non_lead"] for s in stats) / total if total else 0.0,
-                             len(writer.malformed), sorted(writer.files), placement)
+                             len(writer.malformed), sorted(writer.files), placement, seconds)
 
 
 def _110_time(t: datetime | None) -> str:
