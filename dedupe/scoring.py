@@ -129,9 +129,14 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
 
     same_l2, _ = _equal(codes["l2"], i, j)
     same_l1, l1_known = _equal(codes["l1"], i, j)
-    category = np.where(same_l2, 2, np.where(same_l1, 1, np.where(l1_known, 0, -1))).astype(np.int8)
-    # a label that maps to several l2 codes (a 12345 label without its third level) agrees with any of them
+    # a label that says only the class (a petition's 城乡建设, mapped to a catch-all) cannot disagree on the l2:
+    # one class in common is then no evidence either way (-1), not "same class, other kind" (1)
     several = records.codes["l2_several"]
+    specific = (codes["l2"] >= 0) | several
+    l2_comparable = specific[i] & specific[j]
+    category = np.where(same_l2, 2, np.where(same_l1, np.where(l2_comparable, 1, -1),
+                                             np.where(l1_known, 0, -1))).astype(np.int8)
+    # a label that maps to several l2 codes (a 12345 label without its third level) agrees with any of them
     for k in np.flatnonzero(several[i] | several[j]).tolist():
         a, b = records.cat_l2[i[k]], records.cat_l2[j[k]]
         if a and b and a & b:

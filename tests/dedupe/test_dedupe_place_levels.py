@@ -68,3 +68,25 @@ def test_a_12345_label_cut_short_agrees_with_every_specific_code_below_it():
     full, _ = categories.codes("12345", "城乡建设/市政设施/井盖")
     assert full and full <= l2
     assert not any(code.endswith(categories.FALLBACK_SUFFIX) for code in l2)
+
+
+def _category_level(a: dict, b: dict) -> int:
+    records = records_mod.prepare(intake_table([a, b]))
+    return int(scoring.comparison_levels(records, np.array([0]), np.array([1]))["category"][0])
+
+
+def test_a_label_that_names_only_the_class_cannot_disagree_on_the_kind():
+    import pytest
+
+    from dedupe import categories
+
+    if not categories.SEED.exists():
+        pytest.skip("no category mapping seed")
+    manhole = intake("K1", 0, "井盖破损", category="城乡建设/市政设施/井盖", lon=LON, lat=LAT)
+    streetlight = intake("K2", 10, "路灯不亮", category="城乡建设/市政设施/路灯", lon=LON, lat=LAT)
+    class_only = intake("K3", 20, "井盖破损", category="城乡建设/市政设施", channel="petition")
+    class_only["source_category"] = "城乡建设"
+    assert categories.codes("petition", "城乡建设")[0] == frozenset()  # the petition label maps to a catch-all
+    assert categories.codes("petition", "城乡建设")[1] & categories.codes("12345", "城乡建设/市政设施/井盖")[1]
+    assert _category_level(manhole, streetlight) == 1  # one class, two kinds
+    assert _category_level(manhole, class_only) == -1  # one class, the kind unknown on one side
