@@ -142,6 +142,10 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
         if a and b and a & b:
             category[k] = 2
     levels["category"] = category
+    # where the unified categories name the same kind, a keyword topic that disagrees is the keywords' own noise
+    # (a 12345 elevator label says 物业 first: property; the hotline's 特种设备 report says 电梯): no evidence then
+    # (seed 20240301: pairwise F1 0.817 -> 0.820, and higher on all three unseen seeds)
+    levels["topic"] = np.where((category == 2) & (levels["topic"] == 0), -1, levels["topic"]).astype(np.int8)
 
     same_caller, caller_known = _equal(codes["caller"], i, j)
     levels["caller"] = np.where(caller_known, same_caller.astype(np.int8), -1).astype(np.int8)

@@ -90,3 +90,21 @@ def test_a_label_that_names_only_the_class_cannot_disagree_on_the_kind():
     assert categories.codes("petition", "城乡建设")[1] & categories.codes("12345", "城乡建设/市政设施/井盖")[1]
     assert _category_level(manhole, streetlight) == 1  # one class, two kinds
     assert _category_level(manhole, class_only) == -1  # one class, the kind unknown on one side
+
+
+def test_a_keyword_topic_that_disagrees_where_the_categories_name_one_kind_is_no_evidence():
+    import pytest
+
+    from dedupe import categories
+
+    if not categories.SEED.exists():
+        pytest.skip("no category mapping seed")
+    order = intake("T1", 0, "电梯坏了", category="住房保障/物业管理/电梯", lon=LON, lat=LAT)  # keyword topic: property
+    ticket = intake("T2", 10, "电梯坏了", category="特种设备", channel="hotline", lon=LON, lat=LAT)  # elevator
+    other_kind = intake("T3", 20, "物业不作为", category="住房保障/物业管理/物业服务", lon=LON, lat=LAT)
+    records = records_mod.prepare(intake_table([order, ticket, other_kind]))
+    by_id = {records.source_id[k]: k for k in range(len(records))}
+    assert records.topic[by_id["T1"]] != records.topic[by_id["T2"]]
+    levels = scoring.comparison_levels(records, np.array([by_id["T1"], by_id["T1"]]), np.array([by_id["T2"], by_id["T3"]]))
+    assert levels["category"].tolist()[0] == 2 and levels["topic"].tolist()[0] == -1
+    assert levels["category"].tolist()[1] != 2
