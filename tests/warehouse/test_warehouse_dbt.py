@@ -52,6 +52,10 @@ def test_cases_follow_their_lead_and_merges(con):
     cases = {r["case_id"]: r for r in rows(con, "select * from marts.fct_case")}
     assert cases["C1"]["intake_count"] == 4 and cases["C1"]["channel_count"] == 3  # A7 came with merged C7
     assert cases["C7"]["status"] == "merged" and cases["C7"]["unit"] is None
+    # a merged case keeps its own lead's category (A7, now a plain intake of C1) and names where it lives on
+    assert cases["C7"]["category_l2"] == cases["C1"]["category_l2"] is not None
+    assert cases["C7"]["demand_type"] == "求助"
+    assert cases["C7"]["surviving_case_id"] == "C1" and cases["C1"]["surviving_case_id"] is None
     assert cases["C4"]["unit"] == CG  # spelt 区城管局 by the feed
     assert cases["C2"]["signed_on_time"] is False  # due Sunday 04-07 (make-up day) 16:00, signed Monday
     assert cases["C2"]["deadline_at"] == dt.datetime(2024, 4, 20, 16)  # the approved extension

@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
--- One row per case ever created: the handling facts of its lead intake, derived from the lead's lifecycle
--- events (the feed's own columns fill in where a feed carries no event for a fact). The lead's events are read
+-- One row per case ever created: the category and handling facts of its lead intake, the handling derived from
+-- the lead's lifecycle events (the feed's own columns fill in where a feed carries no event for a fact). The lead's events are read
 -- from fct_case_event, where events already carry their case and whether they come from its lead intake.
 -- A view: fct_case is its one reader and stores the result (with place and category), so it is written once.
 with
@@ -24,9 +24,9 @@ cases as (
 
 ),
 
-survivors as (
+merged_cases as (
 
-    select * from {{ ref('int_case_survivor') }}
+    select * from {{ ref('int_merged_case') }}
 
 ),
 
@@ -85,6 +85,11 @@ handling as (
         leads.case_id as surviving_case_id,
         leads.channel,
         leads.source_id,
+        leads.category_l1,
+        leads.category_l2,
+        leads.category_l2_code,
+        leads.demand_type,
+        leads.urgency,
         case when platforms.unit is null then coalesce(lead_events.last_dispatched_unit, leads.unit) end as unit,
         case when platforms.unit is null then coalesce(
             lead_events.first_dispatched_at,
@@ -172,13 +177,18 @@ final as (
 
     select
         cases.case_id,
-        survivors.surviving_case_id,
-        survivors.is_merged,
+        merged_cases.surviving_case_id,
+        merged_cases.case_id is not null as is_merged,
         cases.merged_into_case_id,
         cases.repeat_of_case_id,
         cases.created_at,
         coalesce(with_deadline.channel, cases.lead_channel) as lead_channel,
         coalesce(with_deadline.source_id, cases.lead_source_id) as lead_source_id,
+        with_deadline.category_l1,
+        with_deadline.category_l2,
+        with_deadline.category_l2_code,
+        with_deadline.demand_type,
+        with_deadline.urgency,
         with_deadline.unit,
         with_deadline.dispatched_at,
         with_deadline.signed_at,
@@ -200,10 +210,10 @@ final as (
         with_deadline.last_callback_at
 
     from cases
-    join survivors using (case_id)
+    left join merged_cases using (case_id)
     -- a merged case keeps no handling of its own: it lives on in its survivor
     left join with_deadline
-      on with_deadline.surviving_case_id = cases.case_id and not survivors.is_merged
+      on with_deadline.surviving_case_id = cases.case_id and merged_cases.case_id is null
 
 )
 

@@ -21,9 +21,9 @@ links as (
 
 ),
 
-survivors as (
+merged_cases as (
 
-    select * from {{ ref('int_case_survivor') }}
+    select * from {{ ref('int_merged_case') }}
 
 ),
 
@@ -58,11 +58,11 @@ final as (
         intakes.source_id,
         intakes.received_at,
         cast(intakes.received_at as date) as received_on,
-        survivors.surviving_case_id as case_id,
+        coalesce(merged_cases.surviving_case_id, links.case_id) as case_id,
         links.case_id as linked_case_id,
         links.link_type,
         -- the lead of a case that was merged away is no longer a lead: the survivor keeps its own
-        coalesce(links.is_lead and links.case_id = survivors.surviving_case_id, false) as is_lead,
+        coalesce(links.is_lead and merged_cases.case_id is null, false) as is_lead,
         links.match_score,
         coalesce(intakes.demand_type, label_categories.default_demand_type) as demand_type,
         taxonomy.category_l1_code,
@@ -94,7 +94,7 @@ final as (
 
     from intakes
     left join links using (channel, source_id)
-    left join survivors on survivors.case_id = links.case_id
+    left join merged_cases on merged_cases.case_id = links.case_id
     -- a label in no mapping (or no label at all) falls into the fallback class
     left join label_categories
       on label_categories.channel = intakes.channel

@@ -7,6 +7,16 @@ lifecycle as (
 
 ),
 
+-- a merged case keeps the category of the intake that led it (now a plain intake of its survivor, so the
+-- lifecycle has no lead for it): looked up for the merged cases only, which are few
+merged_case_leads as (
+
+    select cases.case_id, cases.lead_channel, cases.lead_source_id
+    from {{ ref('stg_core__case') }} as cases
+    join {{ ref('int_merged_case') }} as merged_cases using (case_id)
+
+),
+
 -- read twice below: not materialized, so DuckDB scans the table (only the columns used) instead of copying it
 intakes as not materialized (
 
@@ -54,11 +64,11 @@ final as (
         per_case.last_received_at,
         coalesce(per_case.intake_count, 0) as intake_count,
         coalesce(per_case.channel_count, 0) as channel_count,
-        lead_intake.category_l1,
-        lead_intake.category_l2,
-        lead_intake.category_l2_code,
-        lead_intake.demand_type,
-        lead_intake.urgency,
+        coalesce(lifecycle.category_l1, merged_lead.category_l1) as category_l1,
+        coalesce(lifecycle.category_l2, merged_lead.category_l2) as category_l2,
+        coalesce(lifecycle.category_l2_code, merged_lead.category_l2_code) as category_l2_code,
+        coalesce(lifecycle.demand_type, merged_lead.demand_type) as demand_type,
+        coalesce(lifecycle.urgency, merged_lead.urgency) as urgency,
         per_case.street_code,
         per_case.community_code,
         per_case.lon,
@@ -99,9 +109,10 @@ final as (
 
     from lifecycle
     left join per_case on per_case.case_id = lifecycle.case_id and not lifecycle.is_merged
-    -- a merged case keeps the category of the intake that led it (now an intake of its survivor)
-    left join intakes as lead_intake
-      on lead_intake.channel = lifecycle.lead_channel and lead_intake.source_id = lifecycle.lead_source_id
+    left join merged_case_leads on merged_case_leads.case_id = lifecycle.case_id
+    left join intakes as merged_lead
+      on merged_lead.channel = merged_case_leads.lead_channel
+     and merged_lead.source_id = merged_case_leads.lead_source_id
 
 )
 

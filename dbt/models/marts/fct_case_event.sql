@@ -24,9 +24,9 @@ cases as (
 
 ),
 
-survivors as (
+merged_cases as (
 
-    select * from {{ ref('int_case_survivor') }}
+    select * from {{ ref('int_merged_case') }}
 
 ),
 
@@ -52,7 +52,7 @@ intake_events as (
 merge_events as (
 
     select
-        survivors.surviving_case_id as case_id,
+        coalesce(merged_into.surviving_case_id, merges.into_case_id) as case_id,
         merges.merged_at as event_at,
         'merged' as event_type,
         cast(null as varchar) as unit,
@@ -64,7 +64,8 @@ merge_events as (
 
     from merges
     join cases on cases.case_id = merges.merged_case_id
-    join survivors on survivors.case_id = merges.into_case_id
+    -- the case it was merged into may itself have been merged since
+    left join merged_cases as merged_into on merged_into.case_id = merges.into_case_id
 
 ),
 

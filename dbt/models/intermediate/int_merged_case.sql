@@ -1,20 +1,15 @@
--- Every case ever created with the case that survives it: itself, or the end of its chain of merges
--- (a case merged into one that was later merged again ends at the last survivor).
+-- Every case that was merged into another, with the case it now lives on in: the end of its chain of merges
+-- (a case merged into one that was later merged again ends at the last survivor). Only merged cases (few): every
+-- other case survives itself, so readers take coalesce(surviving_case_id, case_id) after a left join, and no
+-- model stores or joins a row per case just to say so.
 with recursive
-
--- read twice below: not materialized, so DuckDB scans the table instead of copying it
-cases as not materialized (
-
-    select * from {{ ref('stg_core__case') }}
-
-),
 
 merges as (
 
     -- core.case_merge is the record of merges; core.case.merged_into_case_id repeats it
     select merged_case_id, into_case_id from {{ ref('stg_core__case_merge') }}
     union
-    select case_id, merged_into_case_id from cases where merged_into_case_id is not null
+    select case_id, merged_into_case_id from {{ ref('stg_core__case') }} where merged_into_case_id is not null
 
 ),
 
@@ -39,18 +34,6 @@ merged as (
     from chain
     group by case_id
 
-),
-
-resolved as (
-
-    select
-        cases.case_id,
-        coalesce(merged.surviving_case_id, cases.case_id) as surviving_case_id,
-        merged.case_id is not null as is_merged
-
-    from cases
-    left join merged using (case_id)
-
 )
 
-select * from resolved
+select * from merged
