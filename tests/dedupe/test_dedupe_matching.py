@@ -37,6 +37,17 @@ def write_decisions(review_dir, rows):
         writer.writerows(rows)
 
 
+def match_with_the_cover_missing_again(tmp_path, rows, **fields):
+    """Add A9, the scene's manhole cover reported missing again six hours in by another caller, and match."""
+    rows.append(intake("A9", 6 * 60, "市民来电反映：徽州大道与南宁路交口井盖又缺失了，存在安全隐患。",
+                       address="徽州大道与南宁路交口", lon=117.2897, lat=31.7432, caller="c9",
+                       category="城乡建设/市政设施/井盖", **fields))
+    warehouse = tmp_path / "w.duckdb"
+    write_intakes(warehouse, rows)
+    report = match(warehouse, tmp_path / "review")
+    return warehouse, report, case_links(warehouse)
+
+
 def test_scene_gives_the_expected_cases_and_links(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     write_intakes(warehouse, scene())
@@ -72,13 +83,7 @@ def test_repeat_after_closure_starts_a_new_case_pointing_at_the_old(tmp_path):
     for row in rows:
         if row["source_id"] == "110-1":
             row["closed_at"] = row["received_at"].replace(hour=12)  # closed at noon
-    rows.append(intake("A9", 6 * 60, "市民来电反映：徽州大道与南宁路交口井盖又缺失了，存在安全隐患。",
-                       address="徽州大道与南宁路交口", lon=117.2897, lat=31.7432, caller="c9",
-                       category="城乡建设/市政设施/井盖"))
-    warehouse = tmp_path / "w.duckdb"
-    write_intakes(warehouse, rows)
-    report = match(warehouse, tmp_path / "review")
-    links = case_links(warehouse)
+    warehouse, report, links = match_with_the_cover_missing_again(tmp_path, rows)
     assert report.repeats == 1
     repeat = links[("12345", "A9")]
     assert repeat["link_type"] == "repeat" and repeat["is_lead"]
@@ -97,13 +102,7 @@ def test_a_110_call_handed_to_the_12345_platform_does_not_lead_its_relay_does_an
             row["handed_to"] = row["unit"] = "12345平台"
         if row["source_id"] == "A1":
             row["closed_at"] = row["received_at"].replace(hour=12)
-    rows.append(intake("A9", 6 * 60, "市民来电反映：徽州大道与南宁路交口井盖又缺失了，存在安全隐患。",
-                       address="徽州大道与南宁路交口", lon=117.2897, lat=31.7432, caller="c9",
-                       category="城乡建设/市政设施/井盖"))
-    warehouse = tmp_path / "w.duckdb"
-    write_intakes(warehouse, rows)
-    report = match(warehouse, tmp_path / "review")
-    links = case_links(warehouse)
+    warehouse, report, links = match_with_the_cover_missing_again(tmp_path, rows)
     assert links[("110", "110-1")]["case_id"] == links[("12345", "A1")]["case_id"]
     assert links[("12345", "A1")]["is_lead"] and links[("110", "110-1")]["link_type"] == "duplicate"
     # the case closed with its lead A1 at noon: A9 in the afternoon repeats it
@@ -116,13 +115,7 @@ def test_a_case_answered_on_the_phone_is_not_closed_for_repeats(tmp_path):
         if row["source_id"] in ("A1", "A2", "110-1", "H1"):  # nobody dispatched it; all answered by noon
             row["dispatched_at"] = None
             row["closed_at"] = row["received_at"].replace(hour=12)
-    rows.append(intake("A9", 6 * 60, "市民来电反映：徽州大道与南宁路交口井盖又缺失了，存在安全隐患。",
-                       address="徽州大道与南宁路交口", lon=117.2897, lat=31.7432, caller="c9",
-                       category="城乡建设/市政设施/井盖", dispatched=False))
-    warehouse = tmp_path / "w.duckdb"
-    write_intakes(warehouse, rows)
-    report = match(warehouse, tmp_path / "review")
-    links = case_links(warehouse)
+    warehouse, report, links = match_with_the_cover_missing_again(tmp_path, rows, dispatched=False)
     assert report.repeats == 0
     assert links[("12345", "A9")]["case_id"] == links[("12345", "A1")]["case_id"]
     assert links[("12345", "A9")]["link_type"] == "duplicate"
