@@ -198,6 +198,15 @@ def _json_str_or_null(v: str | None) -> str:
     return "null" if v is None else f'"{v}"'
 
 
+def _json_text(v: str) -> str:
+    """A free text as a JSON string literal (escaped where needed: quotes, backslashes, line breaks)."""
+    return orjson.dumps(v).decode("utf-8")
+
+
+def _json_number(v: float | int | None) -> str:
+    return "null" if v is None else repr(v)
+
+
 def _ymd(t: datetime | date) -> str:
     return f"{t.year}{t.month:02d}{t.day:02d}"
 
@@ -223,6 +232,8 @@ class Strand:
         self.district = load_district()
         self.begin = datetime.combine(config.start, time())
         self.end = self.begin + timedelta(days=config.days)
+        self.end_s = H.to_seconds(self.end)
+        self._dates: dict[int, date] = {}
         self.counters: dict[tuple, int] = defaultdict(int)
         self.persons = 0
         self.buf_12345: dict[date, list] = defaultdict(list)
@@ -621,72 +632,111 @@ class Strand:
         self.recent_gdbh.append(gdbh)
         if len(self.recent_gdbh) > 500:
             del self.recent_gdbh[:250]
-        events = H.plan_12345(rnd, t, demand, urgency, inc.unit, inc.kind.fix, dup_of)
-        static = {
-            "gdbh": gdbh, "slsj": _fmt(t), "ldhm": "" if withheld else T.format_phone(person.phone, rnd),
-            "sqrxm": "匿名" if anonymous else person.short_name, "sfbm": "1" if anonymous and rnd.random() < 0.6 else "0",
-            "sqlx": demand, "sqbt": title, "sqnr": content, "sfdz": addr if rnd.random() < 0.97 else "",
-            "xzqh": xzqh, "jd": jd, "zbx": zbx, "zby": zby, "fl1": fl1, "fl2": fl2,
-            "fl3": fl3 if rnd.random() < 0.6 else "", "jjcd": urgency,
-        }
-        # Serialise the unchanging head once and each history entry once: a version is their concatenation.
-        head_bytes = json_bytes(static)[:-1]
-        end = self.end
-        delivered = [e for e in events if e[0] < end]
-        all_facts = H.facts_12345(delivered, demand, urgency)
-        lc_json: list[str] = []
-        lc_bytes = b""  # the history so far, encoded: versions are built and shipped as UTF-8 bytes
-        lc_since_first = b""  # the history after the first version (what a compact version line carries)
+        received = H.to_seconds(t)
+        events = H.plan_12345(rnd, received, demand, urgency, inc.unit, inc.kind.fix, dup_of)
+        slsj = _fmt(t)
+        ldhm = "" if withheld else T.format_phone(person.phone, rnd)
+        sqrxm = "匿名" if anonymous else person.short_name
+        sfbm = "1" if anonymous and rnd.random() < 0.6 else "0"
+        sfdz = addr if rnd.random() < 0.97 else ""
+        fl3 = fl3 if rnd.random() < 0.6 else ""
+        # The head (fields gdbh ... jjcd) never changes: written once, as json.dumps would (", " and ": "
+        # separators; only the free texts can hold a character JSON must escape).
+        head_rest = (f'"ldhm": "{ldhm}", "sqrxm": "{sqrxm}", "sfbm": "{sfbm}", "sqlx": "{demand}", '
+                     f'"sqbt": {_json_text(title)}, "sqnr": {_json_text(content)}, "sfdz": {_json_text(sfdz)}, '
+                     f'"xzqh": "{xzqh}", "jd": "{jd}", "zbx": {_json_number(zbx)}, "zby": {_json_number(zby)}, '
+                     f'"fl1": "{fl1}", "fl2": "{fl2}", "fl3": "{fl3}", "jjcd": "{urgency}"')
+        head = f'{{"gdbh": "{gdbh}", "slsj": "{slsj}", {head_rest}'
+        compact_head = f'{{"gdbh": "{gdbh}", "{COMPACT_MARK}": 1, '
         compact = self.cfg.compact_12345
-        compact_head = f'{{"gdbh": "{gdbh}", "{COMPACT_MARK}": 1, '.encode("utf-8")
-        # the versions of one order share most of their times: format each distinct time once
-        shown: dict[datetime | None, str] = {None: "null"}
-        for f in all_facts:
-            for v in (f.dispatched_at, f.signed_at, f.deadline_at, f.extended_deadline_at, f.closed_at):
-                if v not in shown:
-                    shown[v] = f'"{v.isoformat(" ", "seconds")}"'
-        buf = self.buf_12345
-        fault_rate = self.cfg.fault_rate
+        end = self.end_s
+        delivered = [e for e in events if e[0] < end]
         last = len(delivered) - 1
-        for pos, (e, f) in enumerate(zip(delivered, all_facts)):
-            gxsj = e[0]
-            gxsj_text = shown[gxsj][1:-1] if gxsj in shown else gxsj.isoformat(" ", "seconds")
-            if e[1] != "归档":  # action words, unit names, notes and times hold no character JSON must escape
-                lc_json.append(f'{{"dz": "{e[1]}", "sj": "{gxsj_text}", "dw": "{e[2]}", "yj": "{e[3]}"}}')
-                entry = lc_json[-1].encode("utf-8")
-                lc_bytes = lc_bytes + b", " + entry if lc_bytes else entry
-                if pos:
-                    lc_since_first = lc_since_first + b", " + entry if lc_since_first else entry
-            # the changing fields, exactly as the JSON encoder would write them (no value needs escaping)
-            dynamic_json = (
-                f'"cbdw": "{f.unit or ""}", "pdsj": {shown[f.dispatched_at]}, "qssj": {shown[f.signed_at]}, '
-                f'"blsx": {shown[f.deadline_at]}, "yqsx": {shown[f.extended_deadline_at]}, '
-                f'"bjsj": {shown[f.closed_at]}, "gdzt": "{f.status}", "hfmyd": {_json_str_or_null(f.rating)}, '
-                f'"cbcs": {f.urge_count}, "cbbz": {1 if f.reopened else 0}, "glgdbh": "{glgdbh}", '
-                f'"gxsj": "{gxsj_text}"')
+        fault_rate = self.cfg.fault_rate
+        buf = self.buf_12345
+        # the order's fields after each event (what each version shows), each also as its JSON text
+        unit = dispatched = signed = deadline = extended = closed = rating = None
+        pdsj_text = qssj_text = blsx_text = yqsx_text = bjsj_text = hfmyd_text = "null"
+        returned = reopened = answered = False
+        urges = 0
+        lc: list[str] = []
+        lc_first = 0  # entries the first version holds (a compact version carries only those after them)
+        text_of = H.seconds_text
+        for pos, e in enumerate(delivered):
+            gx, action, actor, note = e[0], e[1], e[2], e[3]
+            gxsj = text_of(gx)
+            if action == "派单" or action == "改派":
+                if dispatched is None:
+                    dispatched, pdsj_text = gx, f'"{gxsj}"'
+                unit, signed, qssj_text = actor, None, "null"
+                deadline = int(H.deadline_12345(gx, demand, urgency))
+                blsx_text = f'"{text_of(deadline)}"'
+            elif action == "签收":
+                signed, qssj_text = gx, f'"{gxsj}"'
+            elif action == "退单":
+                returned = True
+            elif action == "延期批准":
+                extended, yqsx_text = e[4], f'"{note}"'
+            elif action == "催办":
+                urges += 1
+            elif action == "办结" or action == "直接答复":
+                closed, bjsj_text = gx, f'"{gxsj}"'
+                answered = answered or action == "直接答复"
+            elif action == "回访":
+                rating = note if note in H.RATINGS else None
+                hfmyd_text = _json_str_or_null(rating)
+            elif action == "重办":
+                reopened, closed, rating, bjsj_text, hfmyd_text = True, None, None, "null", "null"
+            if action != "归档":  # action words, unit names, notes and times hold no character JSON must escape
+                lc.append(f'{{"dz": "{action}", "sj": "{gxsj}", "dw": "{actor}", "yj": "{note}"}}')
+            if not pos:
+                lc_first = len(lc)
+            pdsj = pdsj_text
             fault = None
             if 0 < pos < last and rnd.random() < fault_rate:
                 # only superseded versions are broken: the order's latest version always arrives intact, and
                 # so does its first (the base that compact versions refer to)
-                dynamic = {
-                    "cbdw": f.unit or "", "pdsj": _fmt(f.dispatched_at), "qssj": _fmt(f.signed_at),
-                    "blsx": _fmt(f.deadline_at), "yqsx": _fmt(f.extended_deadline_at), "bjsj": _fmt(f.closed_at),
-                    "gdzt": f.status, "hfmyd": f.rating, "cbcs": f.urge_count, "cbbz": 1 if f.reopened else 0,
-                    "glgdbh": glgdbh, "gxsj": gxsj_text}
-                bad = dict(static)
-                fault = rnd.choice(("bad_slsj", "bad_pdsj")) if dynamic["pdsj"] else "bad_slsj"
+                fault = rnd.choice(("bad_slsj", "bad_pdsj")) if dispatched is not None else "bad_slsj"
                 if fault == "bad_slsj":
-                    bad["slsj"] = rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305"))
+                    bad_slsj = rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305"))
+                    line_head = f'{{"gdbh": "{gdbh}", "slsj": "{bad_slsj}", {head_rest}'
                 else:
-                    dynamic["pdsj"] = rnd.choice(("2024-13-01 08:00:00", "待定"))
-                line = json_bytes({**bad, **dynamic, "lc": [json.loads(x) for x in lc_json]})
+                    pdsj = '"' + rnd.choice(("2024-13-01 08:00:00", "待定")) + '"'
+                    line_head = head
             elif compact and pos:
-                line = b"".join((compact_head, dynamic_json.encode("utf-8"), b', "lc": [', lc_since_first, b"]}"))
+                line_head = None
             else:
-                line = b"".join((head_bytes, b", ", dynamic_json.encode("utf-8"), b', "lc": [', lc_bytes, b"]}"))
-            buf[gxsj.date()].append((gxsj_text, gdbh, line, fault, gxsj))
-        final_facts = all_facts[-1]
-        return Intake("12345", gdbh, t, person, final_facts or H.Facts(), demand, urgency)
+                line_head = head
+            # the changing fields, exactly as the JSON encoder would write them (no value needs escaping)
+            dynamic = (f'"cbdw": "{unit or ""}", "pdsj": {pdsj}, "qssj": {qssj_text}, "blsx": {blsx_text}, '
+                       f'"yqsx": {yqsx_text}, "bjsj": {bjsj_text}, "gdzt": "{H.STATUS_AFTER[action]}", '
+                       f'"hfmyd": {hfmyd_text}, "cbcs": {urges}, "cbbz": {1 if reopened else 0}, '
+                       f'"glgdbh": "{glgdbh}", "gxsj": "{gxsj}"')
+            if line_head is None:
+                line = f'{compact_head}{dynamic}, "lc": [{", ".join(lc[lc_first:])}]}}'
+            else:
+                line = f'{line_head}, {dynamic}, "lc": [{", ".join(lc)}]}}'
+            buf[self._date_of(gx)].append((gxsj, gdbh, line.encode("utf-8"), fault,
+                                           H.from_seconds(gx) if fault else None))
+        if not delivered:
+            return Intake("12345", gdbh, t, person, H.Facts(), demand, urgency)
+        at = H.from_seconds
+        facts = H.Facts(unit=unit, dispatched_at=at(dispatched) if dispatched is not None else None,
+                        signed_at=at(signed) if signed is not None else None,
+                        deadline_at=at(deadline) if deadline is not None else None,
+                        extended_deadline_at=at(extended) if extended is not None else None,
+                        closed_at=at(closed) if closed is not None else None, rating=rating,
+                        reopened=reopened, returned=returned, urge_count=urges, answered_directly=answered,
+                        status=H.STATUS_AFTER[delivered[-1][1]])
+        return Intake("12345", gdbh, t, person, facts, demand, urgency)
+
+    def _date_of(self, s: int) -> date:
+        """The calendar day of a time on the integer clock (the key of the day buffers)."""
+        day = s // H.DAY_S
+        found = self._dates.get(day)
+        if found is None:
+            found = self._dates[day] = H.from_seconds(day * H.DAY_S).date()
+        return found
 
     # ---------------------------------------------------------------- 110
     def _emit_110(self, inc: Incident, t: datetime, person: Person) -> tuple[Intake, datetime | None]:
