@@ -128,15 +128,30 @@ def _area(street_code, community_code, area_code, keys: normalize.AddressKeys) -
 
 
 def encode(values: list[str], vocabulary: dict[str, int] | None = None) -> np.ndarray:
-    """Integer code per string ('' -> -1); codes are only compared for equality within one run."""
-    vocabulary = {} if vocabulary is None else vocabulary
-    return np.fromiter(
-        (vocabulary.setdefault(v, len(vocabulary)) if v else -1 for v in values), dtype=np.int64, count=len(values)
-    )
+    """Integer code per string ('' -> -1), numbered in order of first appearance; codes are only compared for
+    equality within one run. With a vocabulary (shared between calls) the codes continue it."""
+    if vocabulary is not None:
+        return np.fromiter(
+            (vocabulary.setdefault(v, len(vocabulary)) if v else -1 for v in values), dtype=np.int64, count=len(values)
+        )
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    encoded = pc.dictionary_encode(pa.array(values, type=pa.large_string()))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    empty = encoded.dictionary.index("").as_py()
+    if empty >= 0:  # '' is unknown, and the codes after it close the gap, as the vocabulary numbering would
+        codes = np.where(codes == empty, -1, codes - (codes > empty))
+    return codes
 
 
 def _single(codes: frozenset) -> str:
     return next(iter(codes)) if len(codes) == 1 else ""
+
+
+def _singles(code_sets: list[frozenset]) -> list[str]:
+    """[_single(c) for c in code_sets], once per distinct set (a batch has a few hundred)."""
+    seen: dict[frozenset, str] = {}
+    return [seen[c] if c in seen else seen.setdefault(c, _single(c)) for c in code_sets]
 
 
 def _strings(table: pa.Table, name: str) -> list[str]:
@@ -147,17 +162,20 @@ _TEXT_COLUMNS = ("title", "content", "source_category", "address", "street_code"
 PARALLEL_FROM = 50_000  # below this many intakes, worker processes cost more than they save
 
 
-def _chunks(columns: list[list], n: int, workers: int) -> list[tuple[list, ...]]:
-    parts = max(1, workers * 4) if n >= PARALLEL_FROM and workers > 1 else 1
+def _chunk_bounds(n: int, workers: int) -> list[tuple[int, int]]:
+    parts = max(1, workers * 2) if n >= PARALLEL_FROM and workers > 1 else 1
     size = -(-n // parts) if n else 1
-    return [tuple(column[start : start + size] for column in columns) for start in range(0, max(n, 1), size)]
+    return [(start, min(start + size, n)) for start in range(0, max(n, 1), size)]
 
 
-def _offsets(chunks):
-    start = 0
-    for chunk in chunks:
-        yield chunk, start
-        start += len(chunk[0])
+# What the forked workers read their chunk from (set before the pool forks, so it is inherited, not pickled).
+_FORK_STATE: tuple = ()
+
+
+def _normalise_chunk(bounds: tuple[int, int]) -> tuple[list, ...]:
+    start, stop = bounds
+    columns, parsed, estates = _FORK_STATE
+    return _normalise_rows((tuple(column[start:stop] for column in columns), parsed[start:stop], estates))
 
 
 class _pool:
@@ -168,6 +186,7 @@ class _pool:
         if workers > 1 and chunks > 1:
             import multiprocessing
 
+            normalize.warm_up()  # the workers inherit the tables instead of building them each
             self.pool = multiprocessing.get_context("fork").Pool(workers)
 
     def __enter__(self):
@@ -183,35 +202,51 @@ def _parse_addresses(addresses: list) -> list[normalize.AddressKeys]:
     return [_address(a) for a in addresses]
 
 
+@lru_cache(maxsize=4096)
+def _label(channel: str, label: str | None) -> tuple[str, frozenset, frozenset]:
+    """(simplified label, unified l2 codes, l1 codes): a feed has a few hundred labels, computed once each."""
+    simplified = normalize.simplify(label)
+    return (simplified, *categories.codes(channel, simplified))
+
+
+@lru_cache(maxsize=200_000)
+def _place_fields(keys: normalize.AddressKeys) -> tuple[str, tuple[str, ...]]:
+    """(place key, every road named) of a parsed address."""
+    roads = tuple(keys.crossing.split("|")) if keys.crossing else ((keys.road,) if keys.road else ())
+    return keys.place_key, roads
+
+
 def _normalise_rows(job) -> tuple[list, ...]:
-    """Per-intake text work for one chunk (runs in a worker process for big batches)."""
+    """Per-intake text work for one chunk (runs in a worker process for big batches). Column-wise where it can be
+    (normalize's batch functions); the per-row loop only assembles."""
     (titles, contents, labels, addresses, street_codes, community_codes, area_codes, channels), parsed, estates = job
+    n = len(titles)
     gazetteer = normalize.Gazetteer(estates)
-    out: tuple[list, ...] = tuple([] for _ in range(12))
-    text, topic, window, place_key, road, area, problem, estate, roads, cat_l2, cat_l1, block_topic = out
-    for i in range(len(titles)):
-        title = normalize.clean_text(titles[i])
-        content = normalize.clean_text(contents[i])
-        # the title is often a prefix of the content: do not count it twice
-        full = content if title and title in content else (title + content)
-        text.append(full)
-        keys = parsed[i]
-        named_estate = keys.estate or gazetteer.find(full)
-        estate.append(named_estate)
-        problem.append(normalize.problem_text(full, (named_estate, keys.road, *keys.crossing.split("|"))))
-        label = normalize.simplify(labels[i])
-        kind = topics.topic_of(label, title, content)
-        topic.append(kind)
-        window.append(topics.family_of(kind).window_s)
-        place_key.append(keys.place_key)
-        road.append(keys.road)
-        roads.append(tuple(keys.crossing.split("|")) if keys.crossing else ((keys.road,) if keys.road else ()))
-        area.append(_area(street_codes[i], community_codes[i], area_codes[i], keys))
-        l2, l1 = categories.codes(channels[i], label)
-        cat_l2.append(l2)
-        cat_l1.append(l1)
-        block_topic.append(min(l1) if len(l1) == 1 else kind)
-    return out
+    cleaned = normalize.clean_texts(list(titles) + list(contents))
+    cleaned_titles, cleaned_contents = cleaned[:n], cleaned[n:]
+    # the title is often a prefix of the content: do not count it twice
+    text = [c if t and t in c else (t + c) for t, c in zip(cleaned_titles, cleaned_contents)]
+    label_info = [_label(channel, label) for channel, label in zip(channels, labels)]
+    simplified_labels = [info[0] for info in label_info]
+    topic = [topics.topic_of(*texts) for texts in zip(simplified_labels, cleaned_titles, cleaned_contents)]
+    window = [topics.family_of(kind).window_s for kind in topic]
+    missing_estate = [k for k in range(n) if not parsed[k].estate]
+    found = gazetteer.find_many([text[k] for k in missing_estate])
+    estate = [keys.estate for keys in parsed]
+    for k, name in zip(missing_estate, found):
+        estate[k] = name
+    problem = normalize.problem_texts(
+        text, [(named, keys.road, *keys.crossing.split("|")) for named, keys in zip(estate, parsed)]
+    )
+    place = [_place_fields(keys) for keys in parsed]
+    place_key = [p[0] for p in place]
+    roads = [p[1] for p in place]
+    road = [keys.road for keys in parsed]
+    area = [_area(street_codes[k], community_codes[k], area_codes[k], parsed[k]) for k in range(n)]
+    cat_l2 = [info[1] for info in label_info]
+    cat_l1 = [info[2] for info in label_info]
+    block_topic = [min(l1) if len(l1) == 1 else kind for l1, kind in zip(cat_l1, topic)]
+    return text, topic, window, place_key, road, area, problem, estate, roads, cat_l2, cat_l1, block_topic
 
 
 def prepare(intakes: pa.Table, workers: int = 1) -> Records:
@@ -237,14 +272,19 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     lat = np.where(has_point, lat, np.nan)
 
     columns = [table.column(name).to_pylist() for name in _TEXT_COLUMNS]
-    chunks = _chunks(columns, n, workers)
-    with _pool(workers, len(chunks)) as pool:
-        mapper = pool.map if pool is not None else map
-        parsed = [keys for part in mapper(_parse_addresses, [chunk[3] for chunk in chunks]) for keys in part]
-        # estates named only in the text: looked up among the estates the batch's addresses name
-        estates = sorted({keys.estate for keys in parsed if keys.estate})
-        jobs = [(chunk, parsed[start : start + len(chunk[0])], estates) for chunk, start in _offsets(chunks)]
-        parts = list(mapper(_normalise_rows, jobs))
+    addresses = columns[_TEXT_COLUMNS.index("address")]
+    keys_of = dict(zip(distinct := list(dict.fromkeys(addresses)), _parse_addresses(distinct)))
+    parsed = [keys_of[a] for a in addresses]
+    # estates named only in the text: looked up among the estates the batch's addresses name
+    estates = sorted({keys.estate for keys in keys_of.values() if keys.estate})
+    global _FORK_STATE
+    _FORK_STATE = (columns, parsed, estates)
+    try:
+        bounds = _chunk_bounds(n, workers)
+        with _pool(workers, len(bounds)) as pool:
+            parts = list((pool.map if pool is not None else map)(_normalise_chunk, bounds))
+    finally:
+        _FORK_STATE = ()
     text, topic, window, place_key, road, area, problem, estate, roads, cat_l2, cat_l1, block_topic = (
         [value for part in parts for value in part[k]] for k in range(12)
     )
@@ -266,7 +306,8 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     has_point = has_point | approximate
     cell_x = np.where(has_point, np.floor(np.nan_to_num(lon) * normalize.METRES_PER_DEG_LON / CELL_M), -1).astype(np.int64)
     cell_y = np.where(has_point, np.floor(np.nan_to_num(lat) * normalize.METRES_PER_DEG_LAT / CELL_M), -1).astype(np.int64)
-    roads_vocabulary: dict[str, int] = {}
+    # one numbering for both roads of a crossing, so that a road is the same code wherever it is named
+    road_codes = encode([r[0] if r else "" for r in roads] + [r[1] if len(r) > 1 else "" for r in roads])
     codes = {
         "caller": encode(_strings(table, "caller_key")),
         "place": encode(place_key),
@@ -276,10 +317,10 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         "estate": encode(estate),
         "area": encode(area),
         "topic": encode(topic),
-        "road1": encode([r[0] if r else "" for r in roads], roads_vocabulary),
-        "road2": encode([r[1] if len(r) > 1 else "" for r in roads], roads_vocabulary),
-        "l2": encode([_single(c) for c in cat_l2]),
-        "l1": encode([_single(c) for c in cat_l1]),
+        "road1": road_codes[:n],
+        "road2": road_codes[n:],
+        "l2": encode(_singles(cat_l2)),
+        "l1": encode(_singles(cat_l1)),
         "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=n),
     }
     return Records(
@@ -328,18 +369,26 @@ def _place_points(named_place: list[str], lon: np.ndarray, lat: np.ndarray, has_
     located = has_point & (codes >= 0)
     if not located.any():
         return approximate
-    order = np.argsort(codes[located], kind="stable")
-    keys = codes[located][order]
-    xs, ys = lon[located][order], lat[located][order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    ends = np.r_[starts[1:], len(keys)]
-    centre = {}
-    for a, b in zip(starts.tolist(), ends.tolist()):
-        if b - a >= MIN_PLACE_POINTS:
-            centre[int(keys[a])] = (float(np.median(xs[a:b])), float(np.median(ys[a:b])))
-    for k in np.flatnonzero(~has_point & (codes >= 0)).tolist():
-        point = centre.get(int(codes[k]))
-        if point is not None:
-            lon[k], lat[k] = point
-            approximate[k] = True
+    keys = codes[located]
+    # median point per place: each coordinate sorted within its place, the middle one (or the mean of the middle two)
+    medians = []
+    for values in (lon[located], lat[located]):
+        order = np.lexsort((values, keys))
+        sorted_keys, sorted_values = keys[order], values[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(sorted_keys)])
+        low = sorted_values[starts + (sizes - 1) // 2]
+        high = sorted_values[starts + sizes // 2]
+        medians.append((low + high) / 2.0)
+    places = sorted_keys[starts]
+    enough = sizes >= MIN_PLACE_POINTS
+    centre_lon = np.full(int(codes.max()) + 1, np.nan)
+    centre_lat = np.full(int(codes.max()) + 1, np.nan)
+    centre_lon[places[enough]] = medians[0][enough]
+    centre_lat[places[enough]] = medians[1][enough]
+    wanted = np.flatnonzero(~has_point & (codes >= 0))
+    filled = wanted[~np.isnan(centre_lon[codes[wanted]])]
+    lon[filled] = centre_lon[codes[filled]]
+    lat[filled] = centre_lat[codes[filled]]
+    approximate[filled] = True
     return approximate
