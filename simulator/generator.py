@@ -207,6 +207,11 @@ def _json_number(v: float | int | None) -> str:
     return "null" if v is None else repr(v)
 
 
+def _json_value(v: str | int | None) -> str:
+    """A value that needs no escaping (a time text, an epoch, a score, or null) as JSON."""
+    return "null" if v is None else f'"{v}"' if type(v) is str else str(v)
+
+
 def _ymd(t: datetime | date) -> str:
     return f"{t.year}{t.month:02d}{t.day:02d}"
 
@@ -368,7 +373,8 @@ class Strand:
             self._estate_index = (rows, np.array([r[2] for r in rows]))
         rows, points = self._estate_index
         d2 = ((points[:, 0] - lon) * 0.85) ** 2 + (points[:, 1] - lat) ** 2  # cos(31.8 deg) ~ 0.85
-        for i in np.argsort(d2, kind="stable")[:2]:
+        two = np.argpartition(d2, 1)[:2].tolist()  # the two nearest, in the order a stable sort gives them
+        for i in sorted(two, key=lambda i: (d2[i], i)):
             if rows[i][1] != other_than:
                 return rows[i][0], rows[i][1]
         raise AssertionError("unreachable: two nearest estates cannot both be named like the twin's")
@@ -562,7 +568,8 @@ class Strand:
     def _report(self, inc: Incident, channel: str, t: datetime, person: Person, intakes: list[Intake],
                 primary: bool) -> None:
         rnd = self.rnd
-        t = H.whole_seconds(t)
+        if t.microsecond:
+            t = H.whole_seconds(t)
         self._again = person.pid in inc.reporters  # a person reporting again often says so
         inc.reporters.add(person.pid)
         demand = inc.demand if rnd.random() < 0.8 else _weighted(rnd, DEMAND_PROFILES[inc.kind.demand])
@@ -785,36 +792,41 @@ class Strand:
         addr = self._address(inc)
         title, content = self._content(inc, "12315" if code == "12315" else "hotline", addr)
         crs = rnd.choice(HOTLINE_CRS[code] + ("bd09",) if rnd.random() < 0.1 else HOTLINE_CRS[code])
-        location = {"address": addr}
+        location = f'{{"address": {_json_text(addr)}, '
         if rnd.random() < 0.9:
             lng, lat = T.wgs84_to(crs, *self._jitter(inc.lon, inc.lat))
-            location.update({"lng": round(lng, 6), "lat": round(lat, 6)})
-        location["crs"] = crs
+            location += f'"lng": {_json_number(round(lng, 6))}, "lat": {_json_number(round(lat, 6))}, '
+        location += f'"crs": "{crs}"}}'
         epoch = rnd.random() < 0.3
         versions, due = H.plan_hotline(rnd, t, demand, inc.unit)
         assignee = UNITS.get(inc.unit, inc.unit) if rnd.random() < 0.7 else inc.unit
-        caller = {"phone": "" if rnd.random() < 0.1 else T.format_phone(person.phone, rnd),
-                  "name": "" if rnd.random() < 0.4 else person.short_name}
+        phone = "" if rnd.random() < 0.1 else T.format_phone(person.phone, rnd)
+        name = "" if rnd.random() < 0.4 else person.short_name
         extra_key = rnd.choice(EXTRA_HOTLINE_KEYS) if rnd.random() < 0.1 else None
         delivered = [v for v in versions if v[0] < self.end]
         facts = H.Facts(unit=inc.unit, dispatched_at=t, deadline_at=due)
+        # a ticket line as json.dumps writes the record (", " and ": " separators); the part from `caller` to
+        # `due_at` is the same in every version
+        head = f'{{"hotline": "{code}", "ticket_id": "{ticket}", "received_at": '
+        received = _json_value(_iso_or_epoch(t, epoch))
+        middle = (f', "caller": {{"phone": "{phone}", "name": "{name}"}}, "summary": {_json_text(title)}, '
+                  f'"detail": {_json_text(content)}, "location": {location}, '
+                  f'"category": {{"code": "{cat_code}", "name": "{cat_name}"}}, "assignee": "{assignee}", '
+                  f'"due_at": {_json_value(_iso_or_epoch(due, epoch))}, ')
         for pos, (updated, status, closed, score) in enumerate(delivered):
-            rec = {"hotline": code, "ticket_id": ticket, "received_at": _iso_or_epoch(t, epoch), "caller": caller,
-                   "summary": title, "detail": content, "location": location,
-                   "category": {"code": cat_code, "name": cat_name}, "assignee": assignee,
-                   "due_at": _iso_or_epoch(due, epoch), "closed_at": _iso_or_epoch(closed, epoch), "status": status,
-                   "rating": score, "updated_at": _iso_or_epoch(updated, epoch and rnd.random() < 0.5)}
+            tail = (f'"closed_at": {_json_value(_iso_or_epoch(closed, epoch))}, "status": "{status}", '
+                    f'"rating": {_json_value(score)}, '
+                    f'"updated_at": {_json_value(_iso_or_epoch(updated, epoch and rnd.random() < 0.5))}')
             if extra_key:
-                rec[extra_key[0]] = rnd.choice(extra_key[1])
-            line = json_bytes(rec).decode("utf-8")  # str: a truncated line is cut between characters
+                tail += f', "{extra_key[0]}": {json_bytes(rnd.choice(extra_key[1])).decode("utf-8")}'
+            line = f"{head}{received}{middle}{tail}}}"  # str: a truncated line is cut between characters
             fault = None
             if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate * 1.5:
                 fault = rnd.choice(("truncated_line", "bad_datetime"))
                 if fault == "truncated_line":
                     line = line[: rnd.randint(20, len(line) - 5)]
                 else:
-                    rec["received_at"] = "2024-13-45T25:00:00+08:00"
-                    line = json_bytes(rec).decode("utf-8")  # str: a truncated line is cut between characters
+                    line = f'{head}"2024-13-45T25:00:00+08:00"{middle}{tail}}}'
             self.buf_hotline[(code, updated.date())].append((updated, ticket, line, fault))
             facts.closed_at = closed
             facts.rating_score = score
