@@ -59,18 +59,28 @@ class Occupancy:
         """No incident of this kind (outside `chain`) at this place stays taken at or after `not_before` — the
         start of the day the new incident is first reported (a petition is registered at 00:00), so incidents
         first reported later that day, or repeats already planned for later days, also count as taken."""
-        if not self.name_is_free(kind_code, estate, not_before, chain):
-            return False
-        cx, cy = self._cell(lon, lat)
+        names = self.names
+        for until, other in names.get((kind_code, estate), ()):
+            if until >= not_before and other != chain:
+                return False
+        cx = math.floor(lon / _CELL_LON)
+        cy = math.floor(lat / _CELL_LAT)
+        cells = self.cells
         for dx in (-1, 0, 1):
+            x = cx + dx
             for dy in (-1, 0, 1):
-                for olon, olat, until, other in self.cells.get((kind_code, cx + dx, cy + dy), ()):
-                    if until >= not_before and other != chain:
-                        ex = (lon - olon) * M_PER_DEG_LON
-                        ey = (lat - olat) * M_PER_DEG_LAT
-                        if ex * ex + ey * ey <= _R2:
-                            return False
-        return self.name_is_free(kind_code, crossing_place_key(lon, lat), not_before, chain)
+                entries = cells.get((kind_code, x, cy + dy))
+                if entries:
+                    for olon, olat, until, other in entries:
+                        if until >= not_before and other != chain:
+                            ex = (lon - olon) * M_PER_DEG_LON
+                            ey = (lat - olat) * M_PER_DEG_LAT
+                            if ex * ex + ey * ey <= _R2:
+                                return False
+        for until, other in names.get((kind_code, crossing_place_key(lon, lat)), ()):
+            if until >= not_before and other != chain:
+                return False
+        return True
 
     def name_is_free(self, kind_code: str, name: str, not_before: datetime, chain: str | None = None) -> bool:
         for until, other in self.names.get((kind_code, name), ()):
