@@ -43,6 +43,11 @@ def case_id_for(channel: str, source_id: str) -> str:
     return "C" + hashlib.sha1(f"{channel}\x1f{source_id}".encode("utf-8")).hexdigest()[:16]
 
 
+def _lead_order(records: Records, k: int) -> tuple:
+    """Dispatched members first, then the earliest (ties by channel and source id)."""
+    return (not records.dispatched[k], records.t[k], records.channel[k], records.source_id[k])
+
+
 @dataclass
 class CaseState:
     case_id: str
@@ -54,10 +59,19 @@ class CaseState:
     is_new: bool = True
     merged_into: int | None = None  # position of the surviving case
 
+    # the lead as last computed (-1: to compute); kept up to date as members join or cases merge
+    lead_index: int = field(default=-1, repr=False, compare=False)
+
     def lead(self, records: Records) -> int:
-        dispatched = [k for k in self.members if records.dispatched[k]]
-        pool = dispatched or self.members
-        return min(pool, key=lambda k: (records.t[k], records.channel[k], records.source_id[k]))
+        """The earliest member dispatched to a unit, else the earliest member (domain.md)."""
+        if self.lead_index < 0:
+            self.lead_index = min(self.members, key=lambda k: _lead_order(records, k))
+        return self.lead_index
+
+    def add_lead_candidate(self, records: Records, k: int) -> None:
+        """k became a member: it is the lead if it comes before the current one."""
+        if self.lead_index >= 0 and _lead_order(records, k) < _lead_order(records, self.lead_index):
+            self.lead_index = k
 
     def closed_before(self, records: Records, t: float) -> bool:
         """The case's unit closed it before t. A case no unit was given (a question answered on the phone) has
@@ -82,15 +96,21 @@ class Assignment:
         return position
 
 
-def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray, patterns: np.ndarray | None):
+def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray, patterns: np.ndarray | None, keep=None):
     """Both directions of every pair, grouped by node: (offsets, node, neighbour, probability, pattern) as numpy
-    arrays (Python lists of tens of millions of entries were most of the memory at 1 M intakes)."""
+    arrays (Python lists of tens of millions of entries were most of the memory at 1 M intakes). keep(node,
+    neighbour) -> bool mask: only those directed entries are kept."""
     nodes = np.concatenate([i, j]).astype(np.int64, copy=False)
     neighbours = np.concatenate([j, i]).astype(np.int64, copy=False)
+    probs = np.concatenate([p, p])
+    pats = np.concatenate([patterns, patterns]) if patterns is not None else None
+    if keep is not None:
+        kept = keep(nodes, neighbours)
+        nodes, neighbours, probs = nodes[kept], neighbours[kept], probs[kept]
+        pats = pats[kept] if pats is not None else None
     order = np.lexsort((neighbours, nodes))
-    nodes, neighbours = nodes[order], neighbours[order]
-    probs = np.concatenate([p, p])[order]
-    pats = np.concatenate([patterns, patterns])[order] if patterns is not None else None
+    nodes, neighbours, probs = nodes[order], neighbours[order], probs[order]
+    pats = pats[order] if pats is not None else None
     offsets = np.searchsorted(nodes, np.arange(n + 1))
     return offsets, nodes, neighbours, probs, pats
 
@@ -129,6 +149,19 @@ class CaseEvidence:
         for level, base in zip((rows.max(axis=0).astype(np.int64) + 1).tolist(), self.radix):
             code = code * base + level
         return float(self.prob_table[code])
+
+    def pooled_code(self, a: int, b: int, memo: dict) -> int:
+        """The pattern code of the best level per comparison of two codes (pooling is associative, so a case's
+        pooled code is built one member at a time); memo caches the few thousand distinct combinations seen."""
+        key = a * scoring.PATTERNS + b
+        code = memo.get(key)
+        if code is None:
+            code = 0
+            for level, base in zip((np.maximum(self.level_table[a], self.level_table[b]).astype(np.int64) + 1).tolist(),
+                                   self.radix):
+                code = code * base + level
+            memo[key] = code
+        return code
 
     def place_known_table(self) -> list[bool]:
         """Per pattern code: the pair's place level is known (points, or keys that can be compared)."""
@@ -190,17 +223,22 @@ def assign(
         review=[],
     )
     pooled = patterns is not None and evidence is not None
-    offsets, nodes, neighbours, probs, pats = _adjacency(n, pairs_i, pairs_j, prob, patterns if pooled else None)
     is_new = np.asarray(is_new, dtype=bool)
-    # A neighbour already has a case when x's turn comes if it is old or an earlier new intake. Without such a
-    # neighbour able to decide (at AUTO_MATCH, or any at all when cases are judged as a whole) an intake creates a
-    # case without the per-member loop (its review pairs are collected here, vectorised, in the loop's order).
-    assigned_first = ~is_new[neighbours] | (neighbours < nodes)
+    # A neighbour already has a case when x's turn comes if it is old or an earlier new intake: only those are
+    # looked at for x (the others are x's neighbours only once they come themselves). Without such a neighbour
+    # able to decide (at AUTO_MATCH, or any at all when cases are judged as a whole) an intake creates a case
+    # without the per-member loop (its review pairs are collected here, vectorised, in the loop's order).
+    offsets, nodes, neighbours, probs, pats = _adjacency(
+        n, pairs_i, pairs_j, prob, patterns if pooled else None, keep=lambda a, b: ~is_new[b] | (b < a)
+    )
     strong = np.zeros(n, dtype=bool)
-    strong[nodes[assigned_first & (probs >= (CONSIDER if pooled else AUTO_MATCH))]] = True
-    reviewed = assigned_first & (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
+    strong[nodes[probs >= (CONSIDER if pooled else AUTO_MATCH)]] = True
+    reviewed = (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
     place_apart = evidence.place_apart_table() if pooled else []
     place_known = evidence.place_known_table() if pooled else []
+    points = _OwnPoints.of(records)
+    prob_of_code = evidence.prob_table.tolist() if pooled else []
+    pooled_memo: dict[int, int] = {}
     quiet_review = {}
     for a, b, p in zip(nodes[reviewed].tolist(), neighbours[reviewed].tolist(), probs[reviewed].tolist()):
         quiet_review.setdefault(a, []).append((a, b, p))
@@ -214,7 +252,7 @@ def assign(
         best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
         worst: dict[int, float] = {}
         total: dict[int, float] = {}
-        codes: dict[int, list[int]] = {}
+        codes: dict[int, int] = {}  # case position -> pooled pattern code of x's comparisons with its members
         apart: set[int] = set()
         member_cases = case[neighbours[lo:hi]].tolist()
         member_codes = pats[lo:hi].tolist() if pooled else [0] * (hi - lo)
@@ -228,7 +266,7 @@ def assign(
             if p > best.get(c, (-1.0, -1))[0]:
                 best[c] = (p, nb)
             if pooled:
-                codes.setdefault(c, []).append(code)
+                codes[c] = code if c not in codes else evidence.pooled_code(codes[c], code, pooled_memo)
                 if place_apart[code] or p <= CANNOT_LINK:
                     apart.add(c)
             else:
@@ -238,23 +276,24 @@ def assign(
             options = []
             for c, (p, member) in best.items():
                 state = cases[c]
-                score = max(p, evidence.pooled_probability(codes[c]))
+                score = max(p, prob_of_code[codes[c]])
                 if score < AUTO_MATCH:
                     if score >= REVIEW_LOW and p < REVIEW_LOW:
                         result.review.append((x, member, score))
                     continue
-                if score < AUTO_MATCH_PLACE_UNKNOWN and not any(place_known[code] for code in codes[c]):
+                # the pooled place level is known when any member's is
+                if score < AUTO_MATCH_PLACE_UNKNOWN and not place_known[codes[c]]:
                     result.review.append((x, member, score))  # nothing says the two are at one place
                     continue
                 # a member clearly elsewhere (far, another estate or street) or a reviewer's cannot-link vetoes; so
                 # does the case's span. A member's low pair probability does not: another paraphrase of one problem
                 # scores low on its own (seed 20240301: that veto cost 0.04 pairwise F1 at equal over-merge)
-                if c in apart or not _compatible(records, x, state):
+                if c in apart or not _compatible(records, points, x, state):
                     result.review.append((x, member, score))
                     continue
                 is_open = not state.closed_before(records, records.t[x])
                 options.append((is_open, score, -state.first_t, c, member))
-            _decide(result, records, x, options)
+            _decide(result, records, points, x, options)
             continue
         options = []
         for c, (p, member) in best.items():
@@ -265,17 +304,17 @@ def assign(
             if (
                 worst[c] < CLEAR_DISAGREEMENT
                 or total[c] / len(state.members) < MIN_MEAN_PROBABILITY
-                or not _compatible(records, x, state)
+                or not _compatible(records, points, x, state)
             ):
                 result.review.append((x, member, p))
                 continue
             is_open = not state.closed_before(records, records.t[x])
             options.append((is_open, p, -state.first_t, c, member))
-        _decide(result, records, x, options)
+        _decide(result, records, points, x, options)
     return result
 
 
-def _decide(result: Assignment, records: Records, x: int, options: list) -> None:
+def _decide(result: Assignment, records: Records, points: _OwnPoints, x: int, options: list) -> None:
     """x joins the best open case (merging a second open case it matches as well), or starts a case: a repeat
     when the best case was closed before x arrived."""
     cases = result.cases
@@ -291,44 +330,53 @@ def _decide(result: Assignment, records: Records, x: int, options: list) -> None
     # a second open case this intake matches as well as the first: the two are one problem
     survivors = [c]
     for other_open, other_p, _, other, _ in options[1:]:
-        if other_open and other_p >= AUTO_MERGE and p >= AUTO_MERGE and _same_place(records, cases[c], cases[other]):
+        if other_open and other_p >= AUTO_MERGE and p >= AUTO_MERGE and _same_place(points, cases[c], cases[other]):
             survivors.append(other)
     target = min(survivors, key=lambda s: (cases[s].first_t, cases[s].case_id))
     for other in survivors:
         if other != target:
             _merge(result, other, target, "matched_by_one_intake")
-    _join(result, x, target, p, member)
+    _join(result, records, x, target, p, member)
 
 
-def _compatible(records: Records, x: int, state: CaseState) -> bool:
+@dataclass
+class _OwnPoints:
+    """Each record's own point as Python floats (the per-member distance checks run in Python: numpy scalars cost
+    more than the arithmetic); own is False for records without one or with a borrowed one."""
+
+    lon: list[float]
+    lat: list[float]
+    own: list[bool]
+
+    @classmethod
+    def of(cls, records: Records) -> "_OwnPoints":
+        own = np.asarray(records.has_point, dtype=bool) & ~np.asarray(records.approximate, dtype=bool)
+        return cls(records.lon.tolist(), records.lat.tolist(), own.tolist())
+
+    def apart(self, a: int, b: int) -> bool:
+        dx = (self.lon[a] - self.lon[b]) * METRES_PER_DEG_LON
+        dy = (self.lat[a] - self.lat[b]) * METRES_PER_DEG_LAT
+        return (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M
+
+
+def _compatible(records: Records, points: _OwnPoints, x: int, state: CaseState) -> bool:
     window = max(state.window_s, float(records.window_s[x]))
     if records.t[x] - state.first_t > window:
         return False
-    if not records.has_point[x] or records.approximate[x]:
+    if not points.own[x]:
         return True
     # every located member, not only the first: a case whose first intake has no point must not gather reports
     # from two places through members that have none
-    for member in state.members:
-        if records.has_point[member] and not records.approximate[member]:
-            dx = (records.lon[x] - records.lon[member]) * METRES_PER_DEG_LON
-            dy = (records.lat[x] - records.lat[member]) * METRES_PER_DEG_LAT
-            if (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M:
-                return False
-    return True
+    own = points.own
+    return not any(own[member] and points.apart(x, member) for member in state.members)
 
 
-def _same_place(records: Records, a: CaseState, b: CaseState) -> bool:
+def _same_place(points: _OwnPoints, a: CaseState, b: CaseState) -> bool:
     """No located member of one case is farther than MAX_MEMBER_DISTANCE_M from a located member of the other: an
     intake without a point must not bridge two places."""
-    located_a = [k for k in a.members if records.has_point[k] and not records.approximate[k]]
-    located_b = [k for k in b.members if records.has_point[k] and not records.approximate[k]]
-    for i in located_a:
-        for j in located_b:
-            dx = (records.lon[i] - records.lon[j]) * METRES_PER_DEG_LON
-            dy = (records.lat[i] - records.lat[j]) * METRES_PER_DEG_LAT
-            if (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M:
-                return False
-    return True
+    located_a = [k for k in a.members if points.own[k]]
+    located_b = [k for k in b.members if points.own[k]]
+    return not any(points.apart(i, j) for i in located_a for j in located_b)
 
 
 def _create(result: Assignment, records: Records, x: int, repeat_of: str | None) -> None:
@@ -339,22 +387,25 @@ def _create(result: Assignment, records: Records, x: int, repeat_of: str | None)
         window_s=float(records.window_s[x]),
         members=[x],
         repeat_of=repeat_of,
+        lead_index=x,
     )
     result.case[x] = len(result.cases)
     result.cases.append(state)
 
 
-def _join(result: Assignment, x: int, c: int, p: float, member: int) -> None:
+def _join(result: Assignment, records: Records, x: int, c: int, p: float, member: int) -> None:
     result.case[x] = c
     result.score[x] = p
     result.matched_to[x] = member
     result.cases[c].members.append(x)
+    result.cases[c].add_lead_candidate(records, x)
 
 
 def _merge(result: Assignment, merged: int, into: int, reason: str) -> None:
     source, target = result.cases[merged], result.cases[into]
     source.merged_into = into
     target.members.extend(source.members)
+    target.lead_index = -1  # computed again when needed
     for k in source.members:
         result.case[k] = into
     source.members = []
