@@ -108,7 +108,10 @@ class FeedWriter:
 
     @staticmethod
     def _merge(parts: list[list]) -> list:
-        return list(heapq.merge(*parts, key=lambda r: (r[0], r[1])))
+        """The strands' sorted rows merged by (time, id). Rows compare as tuples, without a key function: two
+        strands never share an id (interleaved numbering), so rows of different strands are ordered by their
+        first two fields alone, and heapq.merge never compares two rows of one strand."""
+        return list(heapq.merge(*parts))
 
     # ------------------------------------------------------------------ channels
     def _write_12345(self, day: date, parts: list[list]) -> None:

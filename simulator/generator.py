@@ -110,7 +110,7 @@ class Person:
         self.full_name = self.id_no = ""  # drawn lazily: only petitioners need them
 
 
-@dataclass
+@dataclass(slots=True)
 class Incident:
     incident_id: str
     kind: Kind
@@ -130,7 +130,7 @@ class Incident:
     reporters: set = field(default_factory=set)  # person ids that reported it so far
 
 
-@dataclass
+@dataclass(slots=True)
 class Intake:
     channel: str
     source_id: str
@@ -373,8 +373,9 @@ class Strand:
             self._estate_index = (rows, np.array([r[2] for r in rows]))
         rows, points = self._estate_index
         d2 = ((points[:, 0] - lon) * 0.85) ** 2 + (points[:, 1] - lat) ** 2  # cos(31.8 deg) ~ 0.85
-        two = np.argpartition(d2, 1)[:2].tolist()  # the two nearest, in the order a stable sort gives them
-        for i in sorted(two, key=lambda i: (d2[i], i)):
+        nearest = int(d2.argmin())  # argmin takes the first of equals: the order of a stable sort
+        d2[nearest] = np.inf
+        for i in (nearest, int(d2.argmin())):
             if rows[i][1] != other_than:
                 return rows[i][0], rows[i][1]
         raise AssertionError("unreachable: two nearest estates cannot both be named like the twin's")

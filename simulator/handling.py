@@ -223,7 +223,7 @@ STATUS_AFTER = {"受理": "待派单", "派单": "已派单", "签收": "已签�
                 "重办": "办理中", "直接答复": "已办结", "归档": "已归档"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Facts:
     """What a feed shows of one intake's handling at a cut-off time (the truth columns of an incident)."""
     unit: str | None = None

@@ -29,7 +29,10 @@ _R2 = PLACE_RADIUS_M * PLACE_RADIUS_M
 
 def report_gap_window(kind: Kind) -> timedelta:
     """How long after its first report an incident of this kind still draws reports (the kind's longest gap)."""
-    return timedelta(minutes=GAP_PROFILES[kind.gap]["max_gap_min"])
+    return _GAP_WINDOWS[kind.gap]
+
+
+_GAP_WINDOWS = {gap: timedelta(minutes=profile["max_gap_min"]) for gap, profile in GAP_PROFILES.items()}
 
 
 def block_until(kind: Kind, first_received: datetime, closed_at: datetime | None) -> datetime:
