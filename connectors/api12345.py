@@ -603,6 +603,14 @@ _TIME_COLUMNS = ("slsj", "gxsj", "pdsj", "qssj", "blsx", "yqsx", "bjsj")
 _VOCABULARIES = {"sqlx": DEMAND_TYPES, "jjcd": URGENCIES, "hfmyd": RATINGS}
 _DIVISION_CODE = r"^(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$"
 _ROW_EVENT_SCHEMA = pa.schema(list(EVENT_SCHEMA) + [pa.field("position", pa.int64(), nullable=False)])
+_LC_STEP_FIELDS = ("dz", "sj", "dw", "yj")
+# The text fields and lc of a record as one Arrow type: a page whose records all fit it is converted by pyarrow in
+# C in one call (``_text_struct``), instead of field by field in Python. The conversion refuses a value of any
+# other type (a number or object where text is expected, an lc that is not a list of objects), so such a page
+# takes the field-by-field path, which finds the odd records. Numbers (zbx, zby, cbcs, cbbz) are not in it:
+# pyarrow would take true for 1.0 and 3.0 for 3, where map_work_order does not.
+_TEXT_STRUCT = pa.struct([(name, pa.string()) for name in _TEXT_COLUMNS + _TIME_COLUMNS + ("ldhm",)]
+                         + [("lc", pa.list_(pa.struct([(name, pa.string()) for name in _LC_STEP_FIELDS])))])
 
 
 def _regular_count(value: Any) -> bool:
@@ -643,9 +651,26 @@ def map_pages(pages: list[tuple[list, str, str]], pii: PiiHasher) -> list[Parsed
         dicts = records
     irregular |= np.fromiter((not (r.keys() <= KNOWN_FIELDS) for r in dicts), bool, n)
 
+    structs = _text_structs(pages)
+
+    def string_column(name: str) -> tuple[pa.Array, np.ndarray]:
+        """A text field of every record (null where absent), and the records where it is not text."""
+        arrays, bad = [], []
+        for (page, _, _), struct, start in zip(pages, structs, starts):
+            if struct is not None:
+                arrays.append(struct.field(name))
+                bad.append(np.zeros(len(page), dtype=bool))
+            else:
+                array, wrong = columnar.string_array(columnar.column(dicts[start:start + len(page)], name))
+                arrays.append(array)
+                bad.append(wrong)
+        if not arrays:
+            return pa.array([], pa.string()), np.zeros(0, dtype=bool)
+        return pa.concat_arrays(arrays), np.concatenate(bad)
+
     text: dict[str, pa.Array] = {}
     for name in _TEXT_COLUMNS:
-        array, bad = columnar.string_array(columnar.column(dicts, name))
+        array, bad = string_column(name)
         array, bad_blank = columnar.text(array)
         text[name] = array
         irregular |= bad | bad_blank
@@ -656,11 +681,11 @@ def map_pages(pages: list[tuple[list, str, str]], pii: PiiHasher) -> list[Parsed
     irregular |= columnar.mask_of(pc.is_valid(xzqh)) & ~columnar.mask_of(pc.match_substring_regex(xzqh, _DIVISION_CODE))
     times: dict[str, pa.Array] = {}
     for name in _TIME_COLUMNS:
-        array, bad = columnar.string_array(columnar.column(dicts, name))
+        array, bad = string_column(name)
         times[name], bad_time = columnar.times(array)
         irregular |= bad | bad_time
     irregular |= ~columnar.mask_of(pc.is_valid(times["slsj"])) | ~columnar.mask_of(pc.is_valid(times["gxsj"]))
-    ldhm, bad = columnar.string_array(columnar.column(dicts, "ldhm"))
+    ldhm, bad = string_column("ldhm")
     irregular |= bad
     zbx, bad_x = columnar.float_array(columnar.column(dicts, "zbx"))
     zby, bad_y = columnar.float_array(columnar.column(dicts, "zby"))
@@ -669,7 +694,7 @@ def map_pages(pages: list[tuple[list, str, str]], pii: PiiHasher) -> list[Parsed
     cbbz = columnar.column(dicts, "cbbz")
     irregular |= np.fromiter((not (_regular_count(c) and _regular_flag(b)) for c, b in zip(cbcs, cbbz)), bool, n)
 
-    events, bad_events = _page_events(dicts, irregular, text["gdbh"])
+    events, bad_events = _page_events(pages, structs, starts, dicts, irregular, text["gdbh"])
     irregular |= bad_events
 
     regular = pa.array(~irregular)
@@ -773,47 +798,87 @@ def map_pages(pages: list[tuple[list, str, str]], pii: PiiHasher) -> list[Parsed
     return parsed
 
 
-def _page_events(records: list, irregular: np.ndarray, gdbh: pa.Array) -> tuple[pa.Table, np.ndarray]:
+def _text_structs(pages: list[tuple[list, str, str]]) -> list[pa.StructArray | None]:
+    """Per page, its records as a ``_TEXT_STRUCT`` array, or None when some value does not fit the type."""
+    structs = []
+    for records, _, _ in pages:
+        try:
+            structs.append(pa.array(records, type=_TEXT_STRUCT))
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):  # (UnicodeEncodeError is a ValueError)
+            structs.append(None)
+    return structs
+
+
+def _page_events(pages: list[tuple[list, str, str]], structs: list[pa.StructArray | None], starts: np.ndarray,
+                 records: list, irregular: np.ndarray, gdbh: pa.Array) -> tuple[pa.Table, np.ndarray]:
     """The lc steps of the regular records as an event table (EVENT_SCHEMA + position), and the records whose
-    lc is not regular (not a list of objects with text fields, an unknown action, a bad time)."""
+    lc is not regular (not a list of objects with text fields, an unknown action, a bad time). Pages converted
+    to ``_TEXT_STRUCT`` give their steps column-wise; the others step by step in Python."""
     n = len(records)
     bad = np.zeros(n, dtype=bool)
-    owner, step_no, dz, sj, dw, yj = [], [], [], [], [], []
-    for i, record in enumerate(records):
-        if irregular[i]:
+    owner_parts, step_parts, field_parts, null_step_parts = [], [], {f: [] for f in _LC_STEP_FIELDS}, []
+    for (page, _, _), struct, start in zip(pages, structs, starts):
+        if struct is not None:
+            lc = struct.field("lc")
+            counts = pc.fill_null(pc.list_value_length(lc), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+            steps = lc.flatten()  # the steps of the non-null lists, in record order
+            total = int(counts.sum())
+            owners = np.repeat(np.arange(start, start + len(page), dtype=np.int64), counts)
+            first = np.repeat(np.cumsum(counts) - counts, counts)
+            owner_parts.append(owners)
+            step_parts.append(np.arange(total, dtype=np.int64) - first + 1)
+            for name in _LC_STEP_FIELDS:
+                field_parts[name].append(steps.field(name))
+            null_step_parts.append(columnar.mask_of(pc.is_null(steps)) if steps.null_count else
+                                   np.zeros(total, dtype=bool))
             continue
-        lc = record.get("lc")
-        if lc is None:
-            continue
-        if type(lc) is not list:
-            bad[i] = True
-            continue
-        for j, step in enumerate(lc):
-            if type(step) is not dict:
+        owner, step_no, values = [], [], {f: [] for f in _LC_STEP_FIELDS}
+        for i in range(start, start + len(page)):
+            if irregular[i]:
+                continue
+            lc = records[i].get("lc")
+            if lc is None:
+                continue
+            if type(lc) is not list:
                 bad[i] = True
-                break
-            owner.append(i)
-            step_no.append(j + 1)
-            dz.append(step.get("dz"))
-            sj.append(step.get("sj"))
-            dw.append(step.get("dw"))
-            yj.append(step.get("yj"))
-    owners = np.asarray(owner, dtype=np.int64)
-    bad_step = np.zeros(len(owner), dtype=bool)
+                continue
+            for j, step in enumerate(lc):
+                if type(step) is not dict:
+                    bad[i] = True
+                    break
+                owner.append(i)
+                step_no.append(j + 1)
+                for name in _LC_STEP_FIELDS:
+                    values[name].append(step.get(name))
+        owner_parts.append(np.asarray(owner, dtype=np.int64))
+        step_parts.append(np.asarray(step_no, dtype=np.int64))
+        wrong = np.zeros(len(owner), dtype=bool)
+        for name in _LC_STEP_FIELDS:
+            array, wrong_type = columnar.string_array(values[name])
+            field_parts[name].append(array)
+            wrong |= wrong_type
+        null_step_parts.append(wrong)
+    owner = np.concatenate(owner_parts) if owner_parts else np.zeros(0, dtype=np.int64)
+    step_no = np.concatenate(step_parts) if step_parts else np.zeros(0, dtype=np.int64)
+    columns = {name: pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+               for name, parts in field_parts.items()}
+    # a step that is null, or (Python path) has a field that is not text: the record is not regular
+    bad_step = np.concatenate(null_step_parts) if null_step_parts else np.zeros(0, dtype=bool)
+    dz, sj, dw, yj = (columns[name] for name in _LC_STEP_FIELDS)
+    owners = owner
     texts = {}
     for name, values in (("dz", dz), ("dw", dw), ("yj", yj)):
-        array, wrong_type = columnar.string_array(values)
-        texts[name], blanks = columnar.text(array)
-        bad_step |= wrong_type | blanks
-    at, bad_time = columnar.string_array(sj)
-    at, bad_shape = columnar.times(at)
-    bad_step |= bad_time | bad_shape | ~columnar.mask_of(pc.is_valid(at))
+        texts[name], blanks = columnar.text(values)
+        bad_step |= blanks
+    at, bad_shape = columnar.times(sj)
+    bad_step |= bad_shape | ~columnar.mask_of(pc.is_valid(at))
     actions = pa.array(list(LC_ACTIONS), pa.string())
     event_type = pc.take(pa.array(list(LC_ACTIONS.values()), pa.string()), pc.index_in(texts["dz"], actions))
     bad_step |= ~columnar.mask_of(pc.is_valid(event_type))
     if bad_step.any():
         bad[np.unique(owners[bad_step])] = True
-    keep = pa.array(~bad[owners]) if len(owner) else pa.array([], pa.bool_())
+    # (the struct path also converted the steps of records found irregular elsewhere: they are left out too)
+    keep = pa.array(~(bad | irregular)[owners]) if len(owner) else pa.array([], pa.bool_())
     is_callback = pc.equal(event_type, "callback")
     not_rating = pc.invert(pc.is_in(texts["yj"], value_set=pa.array(RATINGS, pa.string())))
     note = pc.if_else(pc.and_(is_callback, not_rating), pa.scalar(None, pa.string()), texts["yj"])
@@ -821,7 +886,7 @@ def _page_events(records: list, irregular: np.ndarray, gdbh: pa.Array) -> tuple[
     table = pa.Table.from_arrays([
         pa.array([CHANNEL] * m, pa.string()),
         pc.take(gdbh, pa.array(owners, pa.int64())),
-        pa.array(step_no, pa.int32()),
+        pa.array(step_no.astype(np.int32), pa.int32()),
         at,
         event_type,
         texts["dw"],

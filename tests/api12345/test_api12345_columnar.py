@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.api12345 import map_pages, map_work_order
+from connectors.api12345 import _text_structs, map_pages, map_work_order
 from connectors.errors import RecordError
 from connectors.geo import gcj02_to_wgs84, gcj02_to_wgs84_arrays
 from connectors.pii import PiiHasher
@@ -108,6 +108,36 @@ def test_every_single_field_corruption_maps_exactly_as_record_by_record():
     # both paths are exercised: most records map, some are refused
     assert sum(p.row_table.num_rows for p in parsed) > len(records) // 2
     assert sum(len(p.quarantine) for p in parsed) > 100
+
+
+def single_field_corruptions():
+    records = []
+    for base in RECORDS:
+        for field in FIELDS:
+            for value in ODD_VALUES + ["__removed__"]:
+                record = copy.deepcopy(base)
+                if value == "__removed__":
+                    record.pop(field, None)
+                else:
+                    record[field] = value
+                records.append(record)
+    for step in LC_STEP_VARIANTS + [None]:
+        records.append(dict(copy.deepcopy(RECORDS[0]), lc=[RECORDS[0]["lc"][0], step]))
+    return records
+
+
+def test_pages_converted_whole_to_arrow_and_pages_taken_field_by_field_map_alike():
+    """One corrupted record per page: a page whose text fields and lc fit the Arrow type is converted in one call
+    (the odd text values, null steps, blanks and bad times found column-wise); the others (a number where text
+    belongs, an lc that is not a list of objects) go field by field. Both must equal map_work_order."""
+    records = single_field_corruptions()
+    pages = [([record], f"12345:p{i}", f"L{i}") for i, record in enumerate(records)]
+    structs = _text_structs(pages)
+    converted = sum(s is not None for s in structs)
+    assert 0 < converted < len(pages) and len(pages) - converted > 100
+    assert_same_as_one_by_one(pages)
+    # and mixed within one call, pages of several records
+    assert_same_as_one_by_one([(records[i:i + 7], f"12345:q{i}", f"M{i}") for i in range(0, len(records), 7)])
 
 
 @st.composite
