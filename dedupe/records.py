@@ -63,8 +63,16 @@ class Records:
     # the record a 12345 call-taker linked this order to by hand (关联工单 glgdbh), -1 when none is in the batch
     linked_to: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
+    # problem as a numpy object array, built on first use (gathering pairs' texts by index arrays is then one step)
+    _problem_array: np.ndarray | None = field(default=None, repr=False, compare=False)
+
     def __len__(self) -> int:
         return len(self.source_id)
+
+    def problem_array(self) -> np.ndarray:
+        if self._problem_array is None or len(self._problem_array) != len(self.problem):
+            self._problem_array = np.array(self.problem, dtype=object)
+        return self._problem_array
 
     def key(self, i: int) -> tuple[str, str]:
         return self.channel[i], self.source_id[i]

@@ -240,23 +240,32 @@ def _timestamp(seconds: float) -> datetime:
 
 
 def _write(con, records, is_new, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport) -> None:
-    new_positions = np.flatnonzero(is_new).tolist()
-    link_rows = {name: [] for name in store.CASE_LINK_SCHEMA.names}
-    for k in new_positions:
-        c = result.resolve(int(result.case[k]))
-        matched = int(result.matched_to[k])
-        link_rows["channel"].append(records.channel[k])
-        link_rows["source_id"].append(records.source_id[k])
-        link_rows["case_id"].append(result.cases[c].case_id)
-        link_rows["link_type"].append("duplicate")  # derived below
-        link_rows["is_lead"].append(False)
-        link_rows["match_score"].append(None if np.isnan(result.score[k]) else round(float(result.score[k]), 6))
-        link_rows["matched_to_channel"].append(records.channel[matched] if matched >= 0 else None)
-        link_rows["matched_to_source_id"].append(records.source_id[matched] if matched >= 0 else None)
-        if not result.cases[c].is_new:
-            report.merged_into_existing += 1
+    # column-wise: one row per new intake (a Python loop over 1 M intakes cost seconds)
+    new_positions = np.flatnonzero(is_new)
+    resolved = np.fromiter((result.resolve(c) for c in result.case[new_positions].tolist()), dtype=np.int64,
+                           count=len(new_positions))
+    case_ids = np.array([s.case_id for s in result.cases] or [""], dtype=object)
+    case_is_new = np.fromiter((s.is_new for s in result.cases), dtype=bool, count=len(result.cases))
+    channel = np.array(records.channel, dtype=object)
+    source_id = np.array(records.source_id, dtype=object)
+    matched = result.matched_to[new_positions]
+    has_match = matched >= 0
+    matched_channel = np.where(has_match, channel[np.maximum(matched, 0)], None)
+    matched_source = np.where(has_match, source_id[np.maximum(matched, 0)], None)
+    score = result.score[new_positions]
+    link_rows = {
+        "channel": channel[new_positions],
+        "source_id": source_id[new_positions],
+        "case_id": case_ids[resolved],
+        "link_type": np.full(len(new_positions), "duplicate", dtype=object),  # derived below
+        "is_lead": np.zeros(len(new_positions), dtype=bool),
+        "match_score": [None if np.isnan(v) else round(v, 6) for v in score.tolist()],
+        "matched_to_channel": matched_channel,
+        "matched_to_source_id": matched_source,
+    }
+    report.merged_into_existing += int((~case_is_new[resolved]).sum()) if len(resolved) else 0
     report.intakes_matched = len(new_positions)
-    link_arrow = pa.table(link_rows, schema=store.CASE_LINK_SCHEMA)
+    link_arrow = pa.table({name: link_rows[name] for name in store.CASE_LINK_SCHEMA.names}, schema=store.CASE_LINK_SCHEMA)
     con.register("link_arrow", link_arrow)
     con.execute(
         "DELETE FROM core.case_link l USING link_arrow n WHERE l.channel = n.channel AND l.source_id = n.source_id"

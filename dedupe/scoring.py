@@ -61,9 +61,8 @@ def text_similarity(records: Records, i: np.ndarray, j: np.ndarray, workers: int
     """
     if len(i) == 0:
         return np.zeros(0)
-    a_text = [records.problem[k] for k in i]
-    b_text = [records.problem[k] for k in j]
-    return cpdist(a_text, b_text, scorer=fuzz.ratio, workers=workers, dtype=np.float32).astype("float64")
+    problem = records.problem_array()
+    return cpdist(problem[i], problem[j], scorer=fuzz.ratio, workers=workers, dtype=np.float32).astype("float64")
 
 
 def distance(records: Records, i: np.ndarray, j: np.ndarray) -> np.ndarray:
