@@ -357,10 +357,18 @@ def fetch_work_orders(
             fresh = []
             last = None
             for record in records:
-                when = _record_time(record)
+                gdbh = record.get("gdbh") if type(record) is dict else None
+                gxsj = record["gxsj"] if gdbh is not None and type(record.get("gxsj")) is str else None
+                if type(gdbh) is str and gxsj is not None:  # the common case of _record_time and _version_key
+                    try:
+                        when = parse_time(gxsj)
+                    except ValueError:
+                        when = None
+                    key = ("v", gdbh, gxsj)
+                else:
+                    when, key = _record_time(record), _version_key(record)
                 if when is not None and (last is None or when > last):
                     last = when
-                key = _version_key(record)
                 if key not in yielded:
                     yielded[key] = when
                     fresh.append(record)

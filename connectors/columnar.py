@@ -18,6 +18,7 @@ from connectors.pii import mask_text
 # Every character Python's str.strip() removes. A value that starts or ends with one of them is irregular
 # (the per-record mapper strips it), so the column-wise path never has to reproduce Python's stripping.
 PY_WHITESPACE = pa.array(sorted(chr(c) for c in range(0x110000) if chr(c).isspace()), pa.string())
+_PY_WHITESPACE_CHARS = "".join(PY_WHITESPACE.to_pylist())
 TIME_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Fewer digits than this cannot hold a phone or ID-card number (pii.PHONE_PATTERN needs at least 7: a local
@@ -59,8 +60,9 @@ def blank_to_null(array: pa.Array) -> pa.Array:
 
 def text(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """A stripped text field: '' -> null; irregular where Python's strip would change the value."""
-    first, last = pc.utf8_slice_codeunits(array, 0, 1), pc.utf8_slice_codeunits(array, -1)
-    irregular = mask_of(pc.is_in(first, value_set=PY_WHITESPACE)) | mask_of(pc.is_in(last, value_set=PY_WHITESPACE))
+    # (trimming Python's whitespace set stops at the first other character from each end: ~3x cheaper than
+    # slicing off the first and last characters and looking them up)
+    irregular = mask_of(pc.not_equal(pc.utf8_trim(array, characters=_PY_WHITESPACE_CHARS), array))
     return blank_to_null(array), irregular
 
 
