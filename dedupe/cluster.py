@@ -129,6 +129,10 @@ class CaseEvidence:
     prob_table: np.ndarray  # match probability of each pattern code
     radix: tuple[int, ...]
     place_column: int
+    # (patterns, comparisons) match weight (bits) of each comparison's level in each pattern code, 0 when unknown,
+    # and the prior's log-odds: bound what pooling a case's codes can reach (see best_possible_probability)
+    weight_table: np.ndarray | None = None
+    prior_log_odds: float = 0.0
 
     @classmethod
     def from_model(cls, model, prior: float) -> "CaseEvidence":
@@ -139,7 +143,27 @@ class CaseEvidence:
             prob_table=scoring.pattern_probabilities(model, prior=prior),
             radix=tuple(scoring.COMPARISONS[name] + 1 for name in names),
             place_column=names.index("place"),
+            weight_table=np.stack(
+                [np.where(levels[name] >= 0, model.weights()[name][np.maximum(levels[name], 0)], 0.0)
+                 for name in names], axis=1),
+            prior_log_odds=float(np.log2(prior / (1 - prior))),
         )
+
+    def best_possible_probability(self, offsets: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Per node (entries grouped by node: offsets), an upper bound of the pooled probability of ANY set of its
+        entries: the pooled level of each comparison is one of the levels the node's entries have, so its weight is
+        at most the best weight among them (-inf for a node without entries)."""
+        nodes = len(offsets) - 1
+        log_odds = np.full(nodes, -np.inf)
+        has = offsets[1:] > offsets[:-1]
+        if not has.any():
+            return np.zeros(nodes)
+        starts = offsets[:-1][has]
+        total = np.full(int(has.sum()), self.prior_log_odds)
+        for column in range(self.weight_table.shape[1]):
+            total += np.maximum.reduceat(self.weight_table[:, column].astype(np.float32)[codes], starts)
+        log_odds[has] = total
+        return 1.0 / (1.0 + np.exp2(-log_odds))
 
     def pooled_probability(self, codes: list[int]) -> float:
         if len(codes) == 1:
@@ -233,6 +257,14 @@ def assign(
     )
     strong = np.zeros(n, dtype=bool)
     strong[nodes[probs >= (CONSIDER if pooled else AUTO_MATCH)]] = True
+    if pooled and evidence.weight_table is not None and len(nodes):
+        # no case can reach even the review band: pooling cannot beat the bound, no single pair is in the band;
+        # the loop would only create a case (small margin: the bound sums its weights in another order)
+        has = offsets[1:] > offsets[:-1]
+        best_pair = np.full(n, -1.0)
+        best_pair[has] = np.maximum.reduceat(probs, offsets[:-1][has])
+        bound = evidence.best_possible_probability(offsets, pats)
+        strong &= ~((best_pair < REVIEW_LOW) & (bound < REVIEW_LOW - 1e-6))
     reviewed = (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
     place_apart = evidence.place_apart_table() if pooled else []
     place_known = evidence.place_known_table() if pooled else []

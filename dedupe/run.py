@@ -235,10 +235,6 @@ def _add_decision_pairs(pairs_i, pairs_j, decisions: store.Decisions, index_of: 
     return pairs_i, pairs_j, {existing[pair]: value for pair, value in wanted.items()}
 
 
-def _timestamp(seconds: float) -> datetime:
-    return datetime(1970, 1, 1) + timedelta(microseconds=round(seconds * 1e6))
-
-
 def _write(con, records, is_new, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport) -> None:
     # column-wise: one row per new intake (a Python loop over 1 M intakes cost seconds)
     new_positions = np.flatnonzero(is_new)
@@ -286,7 +282,9 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
         case_rows["merged_into_case_id"].append(
             result.cases[result.resolve(s.merged_into)].case_id if s.merged_into is not None else None
         )
-        case_rows["created_at"].append(_timestamp(s.first_t))
+    # created_at column-wise: microseconds since the epoch (naive CST, as records.t counts them)
+    first_t = np.fromiter((s.first_t for s in new_cases), dtype=np.float64, count=len(new_cases))
+    case_rows["created_at"] = pa.array(np.round(first_t * 1e6).astype(np.int64), type=pa.timestamp("us"))
     case_arrow = pa.table(case_rows, schema=store.CASE_SCHEMA)
     con.register("case_arrow", case_arrow)
     con.execute('DELETE FROM core."case" c USING case_arrow n WHERE c.case_id = n.case_id')
@@ -320,10 +318,13 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
 def _write_review(con, records, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport) -> None:
     rows = {name: [] for name in store.REVIEW_SCHEMA.names}
     seen = set()
+    final = [result.resolve(c) for c in range(len(result.cases))]
+    case_of = result.case.tolist()
+    channel, source_id = records.channel, records.source_id
     for a, b, p in result.review:
-        if result.resolve(int(result.case[a])) == result.resolve(int(result.case[b])):
+        if final[case_of[a]] == final[case_of[b]]:
             continue
-        key = tuple(sorted((records.key(a), records.key(b))))
+        key = tuple(sorted(((channel[a], source_id[a]), (channel[b], source_id[b]))))
         if key in seen:
             continue
         seen.add(key)
