@@ -348,7 +348,8 @@ class Strand:
         another incident; with no free estate left, a point anywhere (counted as `crowded`)."""
         rnd = self.rnd
         not_before = datetime.combine(t.date(), time())
-        free = self.occupancy.free_estates(kind.code, self.estate_refs, not_before)
+        occupancy, code = self.occupancy, kind.code
+        free = occupancy.free_estates(code, self.estate_refs, not_before)
         for _ in range(PLACE_TRIES):
             if not free:
                 break
@@ -358,10 +359,11 @@ class Strand:
             # another incident of the kind (a neighbouring estate's: another point would likely fail too)
             free[i] = free[-1]
             free.pop()
-            if not self.occupancy.name_is_free(kind.code, estate, not_before):
+            if not occupancy.name_is_free(code, estate, not_before):
                 continue
             place = self._place(community, estate_no)
-            if self._is_free(kind, place, t):
+            # the point as the truth will hold it (6 decimals), as in _is_free
+            if occupancy.is_free(code, round(place[2], 6), round(place[3], 6), estate, not_before):
                 return place
             self.placement["redraws"] += 1
         self.placement["crowded"] += 1
