@@ -92,7 +92,9 @@ def _staged_rows(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
         table = _delivery_rows(parsed)
         tables.append(table.append_column("_seq", pa.array(np.full(table.num_rows, seq, dtype=np.int32))))
     # One contiguous chunk: DuckDB scans a registered table of hundreds of page-sized slices far more slowly.
-    return pa.concat_tables(tables).combine_chunks()
+    # ``_row``: the row number, by which the merge takes the winners from this table.
+    table = pa.concat_tables(tables).combine_chunks()
+    return table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
 def _staged_events(with_rows: list[tuple[int, ParsedDelivery]]) -> pa.Table:
@@ -204,7 +206,8 @@ class Warehouse:
         con.execute("BEGIN TRANSACTION")
         try:
             if with_rows:
-                con.register("_batch_rows", _staged_rows(with_rows))
+                staged = _staged_rows(with_rows)
+                con.register("_batch_rows", staged)
                 con.register("_batch_events", _staged_events(with_rows))
                 con.execute(f"INSERT INTO {raw_table(channel)} SELECT {_INTAKE_COLUMNS} FROM _batch_rows")
                 con.execute(f"INSERT INTO {raw_event_table(channel)} SELECT {_RAW_EVENT_COLUMNS} FROM _batch_events")
@@ -212,7 +215,7 @@ class Warehouse:
             if to_current and superseded:
                 self._drop_superseded(channel, superseded, excluded_deliveries)
             if to_current and with_rows:
-                became_current = self._merge_current()
+                became_current = self._merge_current(staged)
             if with_rows:
                 con.unregister("_batch_rows")
                 con.unregister("_batch_events")
@@ -246,17 +249,19 @@ class Warehouse:
         return [DeliveryResult(channel, parsed.delivery, parsed.load_id, *counts[seq], became_current.get(seq, 0),
                                parsed.failure) for seq, (parsed, _) in enumerate(batch)]
 
-    def _merge_current(self) -> dict[int, int]:
-        """Merge the staged rows (``_batch_rows``, ``_batch_events``) into core.intake and core.intake_event, in
-        a handful of set statements whatever the batch size. Returns, per delivery of the batch, how many of its
-        rows are now current."""
+    def _merge_current(self, staged: pa.Table) -> dict[int, int]:
+        """Merge the staged rows (``staged``, registered as ``_batch_rows``; ``_batch_events``) into core.intake
+        and core.intake_event, in a handful of set statements whatever the batch size. Returns, per delivery of
+        the batch, how many of its rows are now current."""
         con = self.con
         # Per intake the greatest version_at, then the later delivery of the batch, then the later position;
         # then an older version never overwrites a newer one (an equal version_at from this later load wins).
-        # Fetched as Arrow and registered: no temp table (a catalog change costs more than the query).
-        winners = con.sql(
+        # Only the key columns go through the window and the sort (the wide rows are taken from the staged
+        # Arrow table by row number); the winners are registered, not stored in a temp table (a catalog
+        # change costs more than the query).
+        chosen = con.sql(
             """
-            SELECT * FROM _batch_rows b
+            SELECT _row FROM (SELECT channel, source_id, version_at, _seq, position, _row FROM _batch_rows) b
             WHERE NOT EXISTS (SELECT 1 FROM core.intake c
                               WHERE c.channel = b.channel AND c.source_id = b.source_id
                                 AND c.version_at > b.version_at)
@@ -265,6 +270,7 @@ class Warehouse:
             ORDER BY _seq, position
             """
         ).to_arrow_table()
+        winners = staged.take(chosen.column("_row"))
         if winners.num_rows == 0:
             return {}
         con.register("_winners", winners)
