@@ -84,6 +84,9 @@ def _key_table(records: Records, is_new: np.ndarray) -> pa.Table:
 
 # r expanded to its own and both neighbouring time buckets of one kind
 _NEAR = "(SELECT r.*, r.{bucket} + d AS nb FROM {table} r, (SELECT unnest([-1, 0, 1]) AS d))"
+# the same for a rule whose pair (a, b) has a earlier (a.i < b.i): rows are in time order, so b's bucket is a's or
+# the next one (each window fits in its bucket); the bucket before never yields a pair
+_NEAR_LATER = "(SELECT r.*, r.{bucket} + d AS nb FROM {table} r, (SELECT unnest([0, 1]) AS d))"
 
 _PAIR_SQL = """
 WITH
@@ -96,7 +99,7 @@ by_caller AS (
 cells AS (
   SELECT r.*, r.cx + dx AS ncx, r.cy + dy AS ncy, r.bl + dt AS nb, r.bd + dt AS nbd
   FROM rec r, (SELECT unnest([-1, 0, 1]) AS dx), (SELECT unnest([-1, 0, 1]) AS dy),
-       (SELECT unnest([-1, 0, 1]) AS dt)
+       (SELECT unnest([0, 1]) AS dt)
   WHERE r.has_point
 ),
 -- the spatial rule in two joins that each carry their own key (same topic over the window, any topic within a
@@ -155,10 +158,10 @@ def _pair_sql(lo: int, hi: int) -> str:
         short=SHORT_WINDOW_S,
         road_window=ROAD_WINDOW_S,
         text_window=TEXT_WINDOW_S,
-        near_long=_NEAR.format(bucket="bl", table="rec"),
-        near_day=_NEAR.format(bucket="bd", table="rec"),
-        near_text=_NEAR.format(bucket="bt", table="rec"),
-        near_road=_NEAR.format(bucket="br", table="road"),
+        near_long=_NEAR_LATER.format(bucket="bl", table="rec"),
+        near_day=_NEAR_LATER.format(bucket="bd", table="rec"),
+        near_text=_NEAR.format(bucket="bt", table="rec"),  # a and b in either order
+        near_road=_NEAR_LATER.format(bucket="br", table="road"),
         later_b=f"AND b.i >= {int(lo)} AND b.i < {int(hi)}",
         later_either=f"AND greatest(a.i, b.i) >= {int(lo)} AND greatest(a.i, b.i) < {int(hi)}",
     )
