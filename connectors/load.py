@@ -247,38 +247,45 @@ def load_file_feed(warehouse: Path, landing: Path, channel: str, *, day: date | 
         done = wh.loaded_checksums(channel)
         batch = _Batch(wh, report)
         days_110 = _days_110(wh) if channel == "110" else set()
-        for delivery in found:
-            data = delivery.path.read_bytes()
-            cs = checksum(data)
-            if cs in done:
-                report.deliveries_skipped += 1
-                continue
-            if delivery.day is None:
-                batch.add(_unrecognised(channel, delivery), cs)
-            elif channel == "110":
-                if feed110.delivery_day_version(delivery.name)[1] > 1 or delivery.day in days_110:
-                    # It may replace or be replaced by another file of its day: on its own, after what came before.
+        try:
+            for delivery in found:
+                data = delivery.path.read_bytes()
+                cs = checksum(data)
+                if cs in done:
+                    report.deliveries_skipped += 1
+                    continue
+                if delivery.day is None:
+                    batch.add(_unrecognised(channel, delivery), cs)
+                elif channel == "110":
+                    if feed110.delivery_day_version(delivery.name)[1] > 1 or delivery.day in days_110:
+                        # It may replace or be replaced by another file of its day: on its own, after what came
+                        # before has committed (it reads which files of its day are loaded).
+                        batch.flush()
+                        batch.writer.wait()
+                        report.add(_write_110(wh, delivery, data, cs, pii))
+                    else:  # the first file of its day: nothing to replace, so it goes with the others
+                        batch.add(feed110.parse_110(data, delivery.name, pii, load_id=new_load_id()), cs)
+                    days_110.add(delivery.day)
+                else:
+                    batch.add(parse(data, delivery.name, pii, new_load_id()), cs)
+                done.add(cs)
+                if batch.full:
                     batch.flush()
-                    report.add(_write_110(wh, delivery, data, cs, pii))
-                else:  # the first file of its day: nothing to replace, so it goes with the others
-                    batch.add(feed110.parse_110(data, delivery.name, pii, load_id=new_load_id()), cs)
-                days_110.add(delivery.day)
-            else:
-                batch.add(parse(data, delivery.name, pii, new_load_id()), cs)
-            done.add(cs)
-            if batch.full:
-                batch.flush()
-        batch.flush()
+            batch.flush()
+        finally:
+            batch.writer.wait()  # never leave the connection to a running writer (re-raises its error)
     return report
 
 
 class _Batch:
-    """Parsed deliveries waiting to be written together (``Warehouse.write_deliveries``), in load order."""
+    """Parsed deliveries waiting to be written together (``Warehouse.write_deliveries``), in load order; each
+    batch is written on the background writer while the next files are parsed."""
 
     def __init__(self, wh: Warehouse, report: LoadReport):
         self.wh, self.report = wh, report
         self.items: list[tuple[ParsedDelivery, str]] = []
         self.rows = 0
+        self.writer = _BackgroundWriter()
 
     def add(self, parsed: ParsedDelivery, cs: str) -> None:
         self.items.append((parsed, cs))
@@ -290,8 +297,13 @@ class _Batch:
 
     def flush(self) -> None:
         if self.items:
-            for result in self.wh.write_deliveries(self.items):
-                self.report.add(result)
+            items, wh, report = self.items, self.wh, self.report
+
+            def write() -> None:
+                for result in wh.write_deliveries(items):
+                    report.add(result)
+
+            self.writer.submit(write)
             self.items, self.rows = [], 0
             _collect_garbage()
 
@@ -310,7 +322,7 @@ class _BackgroundWriter:
     batch while the main thread fetches and maps the next: the 12345 load uses both cores. At most one task runs
     and none waits: ``submit`` first waits for the running one, so memory stays bounded by two batches, tasks run
     in submission order, and a task's failure is raised in the main thread at the next ``submit`` or ``wait``
-    (after which no further task runs)."""
+    (after which no further task runs). Used by the file feeds' batches too."""
 
     def __init__(self):
         self._thread: threading.Thread | None = None
@@ -332,7 +344,7 @@ class _BackgroundWriter:
 
     def submit(self, task: Callable[[], None]) -> None:
         self.wait()
-        self._thread = threading.Thread(target=self._run, args=(task,), name="gongzhi-12345-writer")
+        self._thread = threading.Thread(target=self._run, args=(task,), name="gongzhi-load-writer")
         self._thread.start()
 
 
