@@ -161,7 +161,7 @@ class CaseEvidence:
         starts = offsets[:-1][has]
         total = np.full(int(has.sum()), self.prior_log_odds)
         for column in range(self.weight_table.shape[1]):
-            total += np.maximum.reduceat(self.weight_table[:, column].astype(np.float32)[codes], starts)
+            total += np.maximum.reduceat(self.weight_table[:, column][codes], starts)
         log_odds[has] = total
         return 1.0 / (1.0 + np.exp2(-log_odds))
 
@@ -258,13 +258,14 @@ def assign(
     strong = np.zeros(n, dtype=bool)
     strong[nodes[probs >= (CONSIDER if pooled else AUTO_MATCH)]] = True
     if pooled and evidence.weight_table is not None and len(nodes):
-        # no case can reach even the review band: pooling cannot beat the bound, no single pair is in the band;
+        # no case can reach the review band or the join bar: pooling cannot beat the bound, no single pair does;
         # the loop would only create a case (small margin: the bound sums its weights in another order)
         has = offsets[1:] > offsets[:-1]
         best_pair = np.full(n, -1.0)
         best_pair[has] = np.maximum.reduceat(probs, offsets[:-1][has])
         bound = evidence.best_possible_probability(offsets, pats)
-        strong &= ~((best_pair < REVIEW_LOW) & (bound < REVIEW_LOW - 1e-6))
+        matters = min(REVIEW_LOW, AUTO_MATCH)  # the lowest probability the loop acts on
+        strong &= ~((best_pair < matters) & (bound < matters - 1e-6))
     reviewed = (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
     place_apart = evidence.place_apart_table() if pooled else []
     place_known = evidence.place_known_table() if pooled else []

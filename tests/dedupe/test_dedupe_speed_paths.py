@@ -1,0 +1,45 @@
+"""The shortcuts that make clustering fast are exact: they never change what the full computation decides."""
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from dedupe import cluster, scoring
+
+
+def _evidence():
+    model = scoring.FellegiSunter(
+        m={name: np.asarray(scoring.DEFAULT_M[name]) for name in scoring.COMPARISONS},
+        u={name: np.asarray(scoring.DEFAULT_U[name]) for name in scoring.COMPARISONS},
+        prior=0.05,
+    )
+    return cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
+
+
+EVIDENCE = _evidence()
+codes_strategy = st.lists(st.integers(min_value=0, max_value=scoring.PATTERNS - 1), min_size=1, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(codes_strategy, st.data())
+def test_bound_is_at_least_the_pooled_probability_of_any_subset(codes, data):
+    bound = EVIDENCE.best_possible_probability(np.array([0, len(codes)]), np.array(codes))[0]
+    subset = data.draw(st.lists(st.sampled_from(codes), min_size=1, max_size=len(codes)))
+    assert EVIDENCE.pooled_probability(subset) <= bound + 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(codes_strategy)
+def test_pooled_code_built_member_by_member_scores_as_pooled_probability(codes):
+    memo: dict = {}
+    code = codes[0]
+    for other in codes[1:]:
+        code = EVIDENCE.pooled_code(code, other, memo)
+    assert EVIDENCE.prob_table[code] == EVIDENCE.pooled_probability(codes)
+
+
+def test_bound_per_node_and_for_a_node_without_pairs():
+    offsets = np.array([0, 2, 2, 3])
+    codes = np.array([5, 17, 4000])
+    bound = EVIDENCE.best_possible_probability(offsets, codes)
+    assert bound[1] == 0.0
+    assert bound[0] >= max(EVIDENCE.prob_table[5], EVIDENCE.prob_table[17])
+    assert np.isclose(bound[2], EVIDENCE.prob_table[4000])
