@@ -1,5 +1,8 @@
 """Simulator speed and memory: `python -m benchmarks simulator --intakes 1000000 [--days 365] [--workers 2]`.
 
+The 10 M run (docs/simulator.md): `python -m benchmarks simulator --intakes 10000000 --days 365 --workers 2
+--compact-12345 --pages 0`; the speed yardstick of a session: the same flags with `--intakes 191800 --days 7`.
+
 Simulates into a temporary directory (deleted afterwards unless --keep), measures wall time, peak RSS of this
 process and its children, output bytes, and writes `benchmarks/results/simulator.json`.
 """
@@ -184,6 +187,7 @@ def main(argv: list[str]) -> int:
         "intakes_requested": args.intakes, "intakes": summary.intakes, "days": args.days, "per_day": per_day,
         "workers": args.workers, "incidents": summary.incidents, "repeat_share": round(summary.repeat_share, 4),
         "malformed": summary.malformed, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+        "cpu_ms_per_intake": round(cpu / max(1, summary.intakes) * 1000, 3),
         "phase_wall_seconds": summary.seconds,
         "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": rss_after_simulate,
         "compact_12345": args.compact_12345, "placement": summary.placement,

@@ -21,6 +21,7 @@ from bisect import bisect
 from collections import defaultdict
 from contextlib import contextmanager
 from itertools import accumulate
+from operator import attrgetter, itemgetter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -294,7 +295,7 @@ class Strand:
                 "placement": self.placement}
 
     def _write_shard(self, day: date) -> None:
-        key = lambda r: (r[0], r[1])  # noqa: E731  (time, id): the order records appear in a delivery
+        key = _TIME_AND_ID  # the order records appear in a delivery
         shard = {"12345": sorted(self.buf_12345.pop(day, []), key=key),
                  "110": sorted(self.buf_110.pop(day, []), key=key),
                  "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key) for code in HOTLINE_CODES},
@@ -537,7 +538,7 @@ class Strand:
         return True
 
     def _finalise(self, inc: Incident, intakes: list[Intake]) -> None:
-        delivered = sorted((i for i in intakes if i.received < self.end), key=lambda i: (i.received, i.channel, i.source_id))
+        delivered = sorted((i for i in intakes if i.received < self.end), key=_INTAKE_ORDER)
         if not delivered:
             self.n_incidents -= 1
             return
@@ -953,6 +954,8 @@ def _iso_or_epoch(t: datetime | None, epoch: bool):
     return t.isoformat("T", "seconds") + CST_OFFSET
 
 
+_TIME_AND_ID = itemgetter(0, 1)  # a buffered record's (time, id)
+_INTAKE_ORDER = attrgetter("received", "channel", "source_id")
 HOUR_CHOICE = WeightedChoice(range(24), HOURLY)
 HOUR_CHOICE_NIGHT = WeightedChoice(range(24), HOURLY_NIGHT)
 ADDRESS_STYLE_CHOICE = WeightedChoice(("estate", "road", "crossing"), (0.5, 0.2, 0.3))
