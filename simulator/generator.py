@@ -214,7 +214,15 @@ def _json_value(v: str | int | None) -> str:
 
 
 def _ymd(t: datetime | date) -> str:
-    return f"{t.year}{t.month:02d}{t.day:02d}"
+    """`YYYYMMDD` of a day (formatted once per day: every id of the day carries it)."""
+    ordinal = t.toordinal()
+    text = _YMD_TEXT.get(ordinal)
+    if text is None:
+        text = _YMD_TEXT[ordinal] = f"{t.year}{t.month:02d}{t.day:02d}"
+    return text
+
+
+_YMD_TEXT: dict[int, str] = {}
 
 
 def _extra_count_distribution() -> tuple[list[int], list[float], float]:
@@ -240,6 +248,7 @@ class Strand:
         self.end = self.begin + timedelta(days=config.days)
         self.end_s = H.to_seconds(self.end)
         self._dates: dict[int, date] = {}
+        self._day_starts: dict[date, datetime] = {}
         self.counters: dict[tuple, int] = defaultdict(int)
         self.persons = 0
         self.buf_12345: dict[date, list] = defaultdict(list)
@@ -323,7 +332,10 @@ class Strand:
     def _time_on(self, day: date, kind: Kind) -> datetime:
         hours = HOUR_CHOICE_NIGHT if kind.gap == "nuisance" and kind.l1 in ("噪声扰民", "环境保护") else HOUR_CHOICE
         h = hours.pick(self.rnd)
-        return datetime.combine(day, time(h)) + timedelta(seconds=self.rnd.randrange(3600))
+        start = self._day_starts.get(day)
+        if start is None:
+            start = self._day_starts[day] = datetime.combine(day, time())
+        return start + timedelta(seconds=h * 3600 + self.rnd.randrange(3600))
 
     # ---------------------------------------------------------------- incidents
     def _place(self, community: Community | None = None, estate_no: int | None = None
@@ -673,6 +685,7 @@ class Strand:
         lc: list[str] = []
         lc_first = 0  # entries the first version holds (a compact version carries only those after them)
         text_of = H.seconds_text
+        dates, day_seconds = self._dates, H.DAY_S
         for pos, e in enumerate(delivered):
             gx, action, actor, note = e[0], e[1], e[2], e[3]
             gxsj = text_of(gx)
@@ -727,7 +740,7 @@ class Strand:
                 line = f'{compact_head}{dynamic}, "lc": [{", ".join(lc[lc_first:])}]}}'
             else:
                 line = f'{line_head}, {dynamic}, "lc": [{", ".join(lc)}]}}'
-            buf[self._date_of(gx)].append((gxsj, gdbh, line.encode("utf-8"), fault,
+            buf[dates.get(gx // day_seconds) or self._date_of(gx)].append((gxsj, gdbh, line.encode("utf-8"), fault,
                                            H.from_seconds(gx) if fault else None))
         if not delivered:
             return Intake("12345", gdbh, t, person, H.Facts(), demand, urgency)
