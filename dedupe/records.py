@@ -63,16 +63,30 @@ class Records:
     # the record a 12345 call-taker linked this order to by hand (关联工单 glgdbh), -1 when none is in the batch
     linked_to: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
-    # problem as a numpy object array, built on first use (gathering pairs' texts by index arrays is then one step)
-    _problem_array: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # lookups derived from the fields above on first use (scoring's vectorised gathers)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.source_id)
 
     def problem_array(self) -> np.ndarray:
-        if self._problem_array is None or len(self._problem_array) != len(self.problem):
-            self._problem_array = np.array(self.problem, dtype=object)
-        return self._problem_array
+        """problem as a numpy object array: gathering the pairs' texts by index arrays is then one step."""
+        if "problem" not in self._derived:
+            self._derived["problem"] = np.array(self.problem, dtype=object)
+        return self._derived["problem"]
+
+    def l2_overlap(self) -> tuple[np.ndarray, np.ndarray]:
+        """(id of each record's set of l2 codes, matrix: the sets of two ids share a code): a batch has a few
+        hundred distinct sets, so 'do these two labels share a code' is two lookups per pair."""
+        if "l2_overlap" not in self._derived:
+            ids: dict[frozenset, int] = {}
+            set_id = np.fromiter((ids.setdefault(c, len(ids)) for c in self.cat_l2), dtype=np.int64,
+                                 count=len(self.cat_l2))
+            sets = list(ids)
+            overlap = np.array([[bool(a and b and a & b) for b in sets] for a in sets], dtype=bool).reshape(
+                len(sets), len(sets))
+            self._derived["l2_overlap"] = (set_id, overlap)
+        return self._derived["l2_overlap"]
 
     def key(self, i: int) -> tuple[str, str]:
         return self.channel[i], self.source_id[i]

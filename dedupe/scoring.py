@@ -136,10 +136,9 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
     category = np.where(same_l2, 2, np.where(same_l1, np.where(l2_comparable, 1, -1),
                                              np.where(l1_known, 0, -1))).astype(np.int8)
     # a label that maps to several l2 codes (a 12345 label without its third level) agrees with any of them
-    for k in np.flatnonzero(several[i] | several[j]).tolist():
-        a, b = records.cat_l2[i[k]], records.cat_l2[j[k]]
-        if a and b and a & b:
-            category[k] = 2
+    set_id, overlap = records.l2_overlap()
+    either = np.flatnonzero(several[i] | several[j])
+    category[either[overlap[set_id[i[either]], set_id[j[either]]]]] = 2
     levels["category"] = category
     # where the unified categories name the same kind, a keyword topic that disagrees is the keywords' own noise
     # (a 12345 elevator label says 物业 first: property; the hotline's 特种设备 report says 电梯): no evidence then
