@@ -165,14 +165,28 @@ from pathlib import Path
 from dedupe.run import match
 home = Path(sys.argv[1])
 started = time.perf_counter()
+cpu_started = time.process_time()
 report = match(home / "warehouse.duckdb", home / "review")
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": time.perf_counter() - started, "candidates": report.candidates,
                   "new_cases": report.new_cases, "stage_seconds": report.stage_seconds,
+                  # all threads of this process (DuckDB's, rapidfuzz's) plus the prepare workers
+                  "cpu_seconds": time.process_time() - cpu_started + children.ru_utime + children.ru_stime,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
 """
 
 
-def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None) -> list[dict]:
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+    except OSError:
+        return ""
+
+
+def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note: str = "") -> list[dict]:
     import subprocess
 
     from dedupe.evaluate import evaluate_warehouse
@@ -192,6 +206,7 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None) -> li
         row = {
             "intakes": intakes,
             "seconds": round(measured["seconds"], 1),
+            "cpu_seconds": round(measured["cpu_seconds"], 1),
             "candidates": measured["candidates"],
             "candidates_per_intake": round(measured["candidates"] / intakes, 2),
             "peak_rss_mb": round(measured["peak_rss_mb"]),
@@ -200,6 +215,8 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None) -> li
             "pairwise_f1": round(metrics["pairwise_f1"], 4),
             "bcubed_f1": round(metrics["bcubed_f1"], 4),
             "over_merge_rate": round(metrics["over_merge_rate"], 4),
+            "commit": _commit(),
+            **({"note": note} if note else {}),
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
@@ -526,6 +543,7 @@ def main(argv: list[str]) -> int:
     scale.add_argument("--intakes", type=int, nargs="+", default=[100_000, 1_000_000])
     scale.add_argument("--base-seed", type=int, default=404)
     scale.add_argument("--base", type=Path, help="an already built base month (folder with warehouse + truth)")
+    scale.add_argument("--note", default="", help="saved with each row (e.g. which machine, what ran alongside)")
     block = sub.add_parser("blocking")
     block.add_argument("--base", type=Path, required=True, help="a folder with warehouse.duckdb and truth/")
     diagnose = sub.add_parser("diagnose")
@@ -554,11 +572,15 @@ def main(argv: list[str]) -> int:
             base = base or Path(tempfile.mkdtemp(prefix="gz-base-"))
             print(json.dumps(build_warehouse(base, days=args.days, per_day=args.per_day, seed=args.base_seed)))
         if args.command == "scale":
+            # earlier rows are kept (newest first) under "history": a re-run adds figures, it does not erase them
+            earlier = json.loads(RESULTS.read_text()).get("scale", {}) if RESULTS.exists() else {}
+            history = earlier.get("rows", []) + earlier.get("history", [])
+
             def save(rows):
                 _update_results("scale", {"base_seed": args.base_seed, "base_days": args.days,
-                                          "base_per_day": args.per_day, "rows": rows})
+                                          "base_per_day": args.per_day, "rows": rows, "history": history})
 
-            run_scale(base, args.intakes, args.days, on_row=save)
+            run_scale(base, args.intakes, args.days, on_row=save, note=args.note)
         else:
             run_splink_side_by_side(base, args.intakes, args.days,
                                     on_row=lambda rows: _update_results("splink", {"base_seed": args.base_seed, "rows": rows}))
