@@ -69,7 +69,18 @@ def text(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
 def times(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """``YYYY-MM-DD HH:MM:SS`` text -> timestamp[us]; null and '' -> null. Irregular: any other shape, and
     dates or times that do not exist (Arrow would roll 2024-02-30 over into March: each written component is
-    compared with the parsed one)."""
+    compared with the parsed one). Parsed once per distinct text (versions of an order repeat its times)."""
+    encoded = pc.dictionary_encode(array)
+    parsed, irregular = _distinct_times(encoded.dictionary)
+    indices = encoded.indices
+    if len(parsed) == 0:  # every value null
+        return pa.nulls(len(array), pa.timestamp("us")), np.zeros(len(array), dtype=bool)
+    return (pc.take(parsed, indices),
+            irregular[np.asarray(pc.fill_null(indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64)]
+            & mask_of(pc.is_valid(indices)))
+
+
+def _distinct_times(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
     array = blank_to_null(array)
     shaped = mask_of(pc.match_substring_regex(array, TIME_SHAPE))
     present = mask_of(pc.is_valid(array))

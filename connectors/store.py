@@ -39,6 +39,10 @@ _DUCKDB_TYPES = {
     pa.int64(): "BIGINT",
     pa.bool_(): "BOOLEAN",
 }
+# DuckDB's buffer pool for a load (its default is 80 % of the machine's memory, which a large warehouse would fill):
+# with the loader's own batches (~1.5 GB at the batch sizes in connectors/load.py) it keeps a load under the 4 GB
+# the benchmark targets; what does not fit is spilled to a temporary folder next to the warehouse file.
+DUCKDB_MEMORY_LIMIT = "2GB"
 _INTAKE_COLUMNS = ", ".join(f'"{n}"' for n in INTAKE_SCHEMA.names)
 _RAW_EVENT_COLUMNS = ", ".join(f'"{n}"' for n in RAW_EVENT_SCHEMA.names)
 _LOAD_LOG_COLUMNS = ", ".join(f'"{n}"' for n in LOAD_LOG_SCHEMA.names)
@@ -133,6 +137,9 @@ class Warehouse:
     def __enter__(self) -> Warehouse:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path))
+        # (SET, not a connect() config: another connection of this process to the same file would refuse a
+        # different config)
+        self.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         self.con.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS core;")
         self.con.execute(_ddl("core.intake", INTAKE_SCHEMA))
         self.con.execute(_ddl("core.intake_event", EVENT_SCHEMA))
