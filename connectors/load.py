@@ -91,7 +91,7 @@ def _cyclic_gc_paused():
     """Python's cyclic garbage collector off for the duration of a load, with one full collection after each
     committed batch instead. A load creates millions of short-lived, acyclic objects (parsed records, row
     dicts) that reference counting frees; the collector's passes over them cost more CPU than fetching
-    (12345: 38 -> 22 µs per version fetched). What little cyclic garbage a load makes (HTTP client objects,
+    (12345 fetch stage on 171 k versions: 4.9 -> 3.4 CPU s). What little cyclic garbage a load makes (HTTP client objects,
     exceptions) is collected at each batch (``_collect_garbage``), so memory stays bounded. The previous state
     is restored on exit (a load started while the collector is off leaves it off)."""
     was_enabled = gc.isenabled()
