@@ -283,8 +283,6 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         table = table.sort_by([("received_at", "ascending"), ("channel", "ascending"), ("source_id", "ascending")])
     n = table.num_rows
     t = _seconds(table.column("received_at"))
-    dispatched = dispatched_to_unit(table) if n else np.zeros(0, bool)
-    closed_t = _seconds(table.column("closed_at"))
     lon = np.asarray(table.column("lon").to_numpy(zero_copy_only=False), dtype="float64")
     lat = np.asarray(table.column("lat").to_numpy(zero_copy_only=False), dtype="float64")
     lon = np.where(np.isnan(lon), 0.0, lon)
@@ -304,24 +302,31 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     try:
         bounds = _chunk_bounds(n, workers)
         with _pool(workers, len(bounds)) as pool:
-            parts = list((pool.map if pool is not None else map)(_normalise_chunk, bounds))
+            pending = pool.map_async(_normalise_chunk, bounds) if pool is not None else None
+            # while the workers clean the texts, this process derives the fields that need no text work
+            dispatched = dispatched_to_unit(table) if n else np.zeros(0, bool)
+            closed_t = _seconds(table.column("closed_at"))
+            channels = columns[_TEXT_COLUMNS.index("channel")]
+            contents = columns[_TEXT_COLUMNS.index("content")]
+            from_110 = np.fromiter((c == "110" for c in channels), dtype=bool, count=n)
+            relayed_110 = np.fromiter(
+                (c == "12345" and normalize.relayed_from_110(text) for c, text in zip(channels, contents)),
+                dtype=bool, count=n,
+            )
+            source_ids = table.column("source_id").to_pylist()
+            order_of_12345 = {sid: k for k, (c, sid) in enumerate(zip(channels, source_ids)) if c == "12345"}
+            linked_to = np.fromiter(
+                (order_of_12345.get(link, -1) if c == "12345" and link else -1
+                 for c, link in zip(channels, table.column("linked_source_id").to_pylist())),
+                dtype=np.int64, count=n,
+            )
+            callers = _strings(table, "caller_key")
+            caller_codes = encode(callers)
+            parts = pending.get() if pending is not None else list(map(_normalise_chunk, bounds))
     finally:
         _FORK_STATE = ()
     text, topic, window, place_key, road, area, problem, estate, roads, cat_l2, cat_l1, block_topic = (
         [value for part in parts for value in part[k]] for k in range(12)
-    )
-    channels = columns[_TEXT_COLUMNS.index("channel")]
-    contents = columns[_TEXT_COLUMNS.index("content")]
-    from_110 = np.fromiter((c == "110" for c in channels), dtype=bool, count=n)
-    relayed_110 = np.fromiter(
-        (c == "12345" and normalize.relayed_from_110(text) for c, text in zip(channels, contents)), dtype=bool, count=n
-    )
-    source_ids = table.column("source_id").to_pylist()
-    order_of_12345 = {sid: k for k, (c, sid) in enumerate(zip(channels, source_ids)) if c == "12345"}
-    linked_to = np.fromiter(
-        (order_of_12345.get(link, -1) if c == "12345" and link else -1
-         for c, link in zip(channels, table.column("linked_source_id").to_pylist())),
-        dtype=np.int64, count=n,
     )
     named_place = [("e:" + e) if e else (k if k.startswith("x:") else "") for e, k in zip(estate, place_key)]
     approximate = _place_points(named_place, lon, lat, has_point)
@@ -331,7 +336,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     # one numbering for both roads of a crossing, so that a road is the same code wherever it is named
     road_codes = encode([r[0] if r else "" for r in roads] + [r[1] if len(r) > 1 else "" for r in roads])
     codes = {
-        "caller": encode(_strings(table, "caller_key")),
+        "caller": caller_codes,
         "place": encode(place_key),
         # what kind of place the key names (crossing spot, estate, road number): keys of one kind can disagree,
         # keys of two kinds only describe one place two ways
@@ -352,7 +357,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         t=t,
         dispatched=dispatched,
         closed_t=closed_t,
-        caller=_strings(table, "caller_key"),
+        caller=callers,
         text=text,
         topic=topic,
         window_s=np.asarray(window, dtype="float64"),
