@@ -98,7 +98,7 @@ by_caller AS (
 ),
 cells AS (
   SELECT r.*, r.cx + dx AS ncx, r.cy + dy AS ncy, r.bl + dt AS nb, r.bd + dt AS nbd
-  FROM rec r, (SELECT unnest([-1, 0, 1]) AS dx), (SELECT unnest([-1, 0, 1]) AS dy),
+  FROM {slab_rec} r, (SELECT unnest([-1, 0, 1]) AS dx), (SELECT unnest([-1, 0, 1]) AS dy),
        (SELECT unnest([0, 1]) AS dt)
   WHERE r.has_point
 ),
@@ -152,16 +152,22 @@ SELECT DISTINCT CAST(least(i, j) AS INTEGER) AS i, CAST(greatest(i, j) AS INTEGE
 """
 
 
-def _pair_sql(lo: int, hi: int) -> str:
-    """Pairs whose later intake (by index) is in [lo, hi)."""
+def _pair_sql(lo: int, hi: int, earliest: float = float("-inf")) -> str:
+    """Pairs whose later intake (by index) is in [lo, hi). earliest: the time of intake lo minus the longest
+    window; the other side of such a pair is before hi and not before earliest (rows are in time order), so each
+    slab's joins expand only those rows, not the whole batch."""
+    window = f"(SELECT * FROM {{table}} WHERE i < {int(hi)} AND t >= {earliest!r})" if earliest > float("-inf") \
+        else "{table}"
+    rec, road = window.format(table="rec"), window.format(table="road")
     return _PAIR_SQL.format(
         short=SHORT_WINDOW_S,
         road_window=ROAD_WINDOW_S,
         text_window=TEXT_WINDOW_S,
-        near_long=_NEAR_LATER.format(bucket="bl", table="rec"),
-        near_day=_NEAR_LATER.format(bucket="bd", table="rec"),
-        near_text=_NEAR.format(bucket="bt", table="rec"),  # a and b in either order
-        near_road=_NEAR_LATER.format(bucket="br", table="road"),
+        near_long=_NEAR_LATER.format(bucket="bl", table=rec),
+        near_day=_NEAR_LATER.format(bucket="bd", table=rec),
+        near_text=_NEAR.format(bucket="bt", table=rec),  # a and b in either order
+        near_road=_NEAR_LATER.format(bucket="br", table=road),
+        slab_rec=rec,
         later_b=f"AND b.i >= {int(lo)} AND b.i < {int(hi)}",
         later_either=f"AND greatest(a.i, b.i) >= {int(lo)} AND greatest(a.i, b.i) < {int(hi)}",
     )
@@ -183,7 +189,7 @@ def candidate_slabs(records: Records, is_new: np.ndarray, threads: int = 2, slab
         con.register("rec", _key_table(records, is_new))
         con.register("road", _road_table(records, is_new))
         for lo in range(0, n, slab):
-            result = con.sql(_pair_sql(lo, min(lo + slab, n))).to_arrow_table()
+            result = con.sql(_pair_sql(lo, min(lo + slab, n), float(records.t[lo]) - MAX_WINDOW_S)).to_arrow_table()
             i = result.column("i").to_numpy()
             j = result.column("j").to_numpy()
             order = np.lexsort((j, i))

@@ -1,4 +1,6 @@
 """The shortcuts that make clustering fast are exact: they never change what the full computation decides."""
+from datetime import timedelta
+
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
@@ -43,3 +45,28 @@ def test_bound_per_node_and_for_a_node_without_pairs():
     assert bound[1] == 0.0
     assert bound[0] >= max(EVIDENCE.prob_table[5], EVIDENCE.prob_table[17])
     assert np.isclose(bound[2], EVIDENCE.prob_table[4000])
+
+
+def test_slabs_of_any_size_give_the_same_candidates():
+    """Each slab's joins expand only the rows within the longest window before it: the union over slabs is the
+    whole candidate set whatever the slab size."""
+    from conftest import intake_table, scene
+
+    from dedupe import blocking, records as records_mod
+
+    rows = list(scene())
+    # the scene again 10 and 60 days later (other ids): pairs across slabs, some within a window, some beyond
+    for days in (10, 60):
+        for row in scene():
+            rows.append({**row, "source_id": f"{row['source_id']}+{days}",
+                         "received_at": row["received_at"] + timedelta(days=days)})
+    records = records_mod.prepare(intake_table(rows))
+    is_new = np.ones(len(records), dtype=bool)
+
+    def pairs(slab):
+        found = [set(zip(i.tolist(), j.tolist())) for i, j in blocking.candidate_slabs(records, is_new, slab=slab)]
+        return set().union(*found)
+
+    whole = pairs(10_000)
+    assert whole and pairs(3) == whole == pairs(7)
+    assert any(j - i > 3 for i, j in whole)  # pairs that cross slabs of 3 exist
