@@ -421,15 +421,8 @@ def problem_texts(cleaned: list[str], place_names: list[tuple[str, ...]]) -> lis
     return pc.replace_substring_regex(pa.array(stripped, type=pa.large_string()), _re2_place_words(), "").to_pylist()
 
 
-def search_many(pattern: re.Pattern, values: list[str | None]) -> list[str | None]:
-    """[m.group(0) if (m := pattern.search(v)) else None for v in values] (None or '' values give None)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    return _search_many(re2_pattern(pattern), values)
-
-
 def _search_many(re2: str, values: list[str | None]) -> list[str | None]:
+    """[m.group(0) if (m := re.search(pattern, v)) else None for v in values] for a pattern in RE2 syntax."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
