@@ -253,9 +253,24 @@ SCORE_CHUNK = 1_000_000  # pairs compared at a time: bounds the temporaries of t
 def score_patterns(records: Records, i: np.ndarray, j: np.ndarray, workers: int = 1) -> np.ndarray:
     """comparison_levels for many pairs, chunk by chunk, kept as one pattern code per pair."""
     out = np.empty(len(i), dtype=np.int16)
-    for start in range(0, len(i), SCORE_CHUNK):
+    records.problem_array(), records.l2_overlap()  # built once here, not by two threads at a time
+
+    def score(start: int) -> None:
         stop = start + SCORE_CHUNK
-        out[start:stop] = pattern_codes(comparison_levels(records, i[start:stop], j[start:stop], workers))
+        out[start:stop] = pattern_codes(comparison_levels(records, i[start:stop], j[start:stop], 1))
+
+    starts = range(0, len(i), SCORE_CHUNK)
+    if workers > 1 and len(starts) > 1:
+        # chunks side by side in threads: rapidfuzz and numpy's big array operations release the GIL, and the
+        # numpy half of the work would otherwise run on one core while cpdist's workers wait
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(score, starts))
+    else:
+        for start in starts:
+            out[start : start + SCORE_CHUNK] = pattern_codes(
+                comparison_levels(records, i[start : start + SCORE_CHUNK], j[start : start + SCORE_CHUNK], workers))
     return out
 
 
