@@ -90,18 +90,7 @@ LC_STEPS = st.one_of(
 
 def test_every_single_field_corruption_maps_exactly_as_record_by_record():
     """Each field of each sample record set to each odd value (or removed), and each odd lc step: exhaustive."""
-    records = []
-    for base in RECORDS:
-        for field in FIELDS:
-            for value in ODD_VALUES + ["__removed__"]:
-                record = copy.deepcopy(base)
-                if value == "__removed__":
-                    record.pop(field, None)
-                else:
-                    record[field] = value
-                records.append(record)
-    for step in LC_STEP_VARIANTS:
-        records.append(dict(copy.deepcopy(RECORDS[0]), lc=[RECORDS[0]["lc"][0], step]))
+    records = single_field_corruptions()
     pages = [(records[i:i + 500], f"12345:p{i}", f"L{i}") for i in range(0, len(records), 500)]
     assert_same_as_one_by_one(pages)
     parsed = map_pages(pages, PII)
