@@ -5,7 +5,7 @@ import numpy as np
 
 from dedupe import blocking, cluster, records as records_mod, scoring
 
-from conftest import intake, intake_table
+from dedupe_testkit import intake, intake_table
 
 LON, LAT = 117.3120, 31.7380
 DEG_LON_PER_M = 1 / scoring.METRES_PER_DEG_LON

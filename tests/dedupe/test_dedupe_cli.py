@@ -5,7 +5,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import scene, write_intakes
+from dedupe_testkit import scene, write_intakes
 from dedupe import cli, cluster
 
 # the scene's true incidents

@@ -4,7 +4,7 @@ import csv
 import numpy as np
 import pytest
 
-from conftest import case_links, intake, intake_table, scene, write_intakes
+from dedupe_testkit import case_links, intake, intake_table, scene, write_intakes
 from dedupe import cluster, records as records_mod
 from dedupe.run import match
 

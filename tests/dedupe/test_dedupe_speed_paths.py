@@ -2,9 +2,10 @@
 from datetime import timedelta
 
 import numpy as np
+from dedupe_testkit import intake_table, scene
 from hypothesis import given, settings, strategies as st
 
-from dedupe import cluster, scoring
+from dedupe import blocking, cluster, records as records_mod, scoring
 
 
 def _evidence():
@@ -50,10 +51,6 @@ def test_bound_per_node_and_for_a_node_without_pairs():
 def test_slabs_of_any_size_give_the_same_candidates():
     """Each slab's joins expand only the rows within the longest window before it: the union over slabs is the
     whole candidate set whatever the slab size."""
-    from conftest import intake_table, scene
-
-    from dedupe import blocking, records as records_mod
-
     rows = list(scene())
     # the scene again 10 and 60 days later (other ids): pairs across slabs, some within a window, some beyond
     for days in (10, 60):
