@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dedupe import categories, normalize, topics
+from gongzhi.processes import fork_pool
 
 # Columns of core.intake the matcher reads.
 MATCH_COLUMNS = (
@@ -206,10 +207,8 @@ class _pool:
     def __init__(self, workers: int, chunks: int):
         self.pool = None
         if workers > 1 and chunks > 1:
-            import multiprocessing
-
             normalize.warm_up()  # the workers inherit the tables instead of building them each
-            self.pool = multiprocessing.get_context("fork").Pool(workers)
+            self.pool = fork_pool(workers)
 
     def __enter__(self):
         return self.pool

@@ -11,7 +11,6 @@ import csv
 import gzip
 import heapq
 import io
-import multiprocessing
 import pickle
 import random
 import re
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl.styles import Alignment
 
+from gongzhi.processes import fork_pool
 from simulator.catalog import HOTLINE_CODES
 from simulator.generator import STRANDS, SimulationConfig, fewer_gc_passes, petition_export_days
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
@@ -65,7 +65,7 @@ class FeedWriter:
                 global _FORKED_WRITER
                 _FORKED_WRITER = self
                 try:
-                    with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                    with fork_pool(self.workers) as pool:
                         for day, (files, malformed, parts_110, petitions) in zip(
                                 days, pool.imap(_versions_of_day_in_worker, days)):
                             self.files.extend(files)

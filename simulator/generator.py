@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import json
-import multiprocessing
 import pickle
 import random
 import shutil
@@ -31,6 +30,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gongzhi.processes import fork_pool
 from simulator import handling as H
 from simulator.catalog import (CHANNEL_ORDER, HOTLINE_CODES, DEMAND_PROFILES, GAP_PROFILES, KINDS, PETITION_DAYS, UNITS,
                                URGENCY_PROFILES, Kind, unit_for)
@@ -937,7 +937,7 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
         started = time_module.perf_counter()
         with fewer_gc_passes():
             if workers > 1:
-                with multiprocessing.get_context("fork").Pool(min(workers, STRANDS)) as pool:
+                with fork_pool(min(workers, STRANDS)) as pool:
                     stats = pool.map(_run_strand, jobs, chunksize=1)
             else:
                 stats = [_run_strand(j) for j in jobs]
