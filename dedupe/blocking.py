@@ -27,18 +27,6 @@ TEXT_WINDOW_S = 6 * HOUR  # no place at all: same topic and area only within hou
 RULES = ("caller", "spatial", "place", "text")
 
 
-def _codes_of(records: Records):
-    """records.encode, remembering each key list's codes for this records bundle (the block topic is used twice)."""
-    cache: dict[int, np.ndarray] = {}
-
-    def codes(values: list[str]) -> np.ndarray:
-        if id(values) not in cache:
-            cache[id(values)] = encode(values)
-        return cache[id(values)]
-
-    return codes
-
-
 def _road_table(records: Records, is_new: np.ndarray) -> pa.Table:
     """One row per (intake, road it names), carrying what the road rule compares (keys as integer codes)."""
     index = np.asarray([k for k, roads in enumerate(records.roads) for _ in roads], dtype=np.int64)
@@ -56,7 +44,6 @@ def _road_table(records: Records, is_new: np.ndarray) -> pa.Table:
 
 def _key_table(records: Records, is_new: np.ndarray) -> pa.Table:
     no_place = ~records.has_point & np.array([not k for k in records.place_key], dtype=bool)
-    encode = _codes_of(records)
     return pa.table(
         {
             "i": np.arange(len(records), dtype=np.int64),

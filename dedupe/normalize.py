@@ -220,10 +220,14 @@ def problem_text(cleaned: str, place_names: tuple[str, ...] = ()) -> str:
     Two reports of one problem name the place differently (a road number, a crossing, the estate); two problems
     at one place share those words. Comparing the rest separates them better.
     """
+    return _PLACE_WORD_RE.sub("", _without_place_names(cleaned, place_names))
+
+
+def _without_place_names(text: str, place_names: tuple[str, ...]) -> str:
     for name in (*place_names, "合肥市", "包河区"):
         if name:
-            cleaned = cleaned.replace(name, "")
-    return _PLACE_WORD_RE.sub("", cleaned)
+            text = text.replace(name, "")
+    return text
 
 
 class Gazetteer:
@@ -412,12 +416,7 @@ def problem_texts(cleaned: list[str], place_names: list[tuple[str, ...]]) -> lis
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    stripped = []
-    for text, names in zip(cleaned, place_names):
-        for name in (*names, "合肥市", "包河区"):
-            if name:
-                text = text.replace(name, "")
-        stripped.append(text)
+    stripped = [_without_place_names(text, names) for text, names in zip(cleaned, place_names)]
     return pc.replace_substring_regex(pa.array(stripped, type=pa.large_string()), _re2_place_words(), "").to_pylist()
 
 

@@ -150,19 +150,15 @@ def _area(street_code, community_code, area_code, keys: normalize.AddressKeys) -
     return lookup.get(keys.street) or lookup.get(keys.community) or ""
 
 
-def encode(values: list[str], vocabulary: dict[str, int] | None = None) -> np.ndarray:
+def encode(values: list[str]) -> np.ndarray:
     """Integer code per string ('' -> -1), numbered in order of first appearance; codes are only compared for
-    equality within one run. With a vocabulary (shared between calls) the codes continue it."""
-    if vocabulary is not None:
-        return np.fromiter(
-            (vocabulary.setdefault(v, len(vocabulary)) if v else -1 for v in values), dtype=np.int64, count=len(values)
-        )
+    equality within one run."""
     if not len(values):
         return np.zeros(0, dtype=np.int64)
     encoded = pc.dictionary_encode(pa.array(values, type=pa.large_string()))
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     empty = encoded.dictionary.index("").as_py()
-    if empty >= 0:  # '' is unknown, and the codes after it close the gap, as the vocabulary numbering would
+    if empty >= 0:  # '' is unknown, and the codes after it close the gap (numbering by first appearance)
         codes = np.where(codes == empty, -1, codes - (codes > empty))
     return codes
 

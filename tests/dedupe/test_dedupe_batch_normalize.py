@@ -40,7 +40,9 @@ def test_gazetteer_batch_finds_the_leftmost_longest_name_like_find():
 
 def test_encode_numbers_in_order_of_first_appearance_with_unknown_minus_one():
     values = ["b", "", "a", "b", "", "c", "a"]
-    assert records.encode(values).tolist() == records.encode(values, {}).tolist() == [0, -1, 1, 0, -1, 2, 1]
+    first_appearance: dict[str, int] = {}
+    reference = [first_appearance.setdefault(v, len(first_appearance)) if v else -1 for v in values]
+    assert records.encode(values).tolist() == reference == [0, -1, 1, 0, -1, 2, 1]
     assert records.encode(["", ""]).tolist() == [-1, -1]
 
 
