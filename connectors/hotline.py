@@ -8,7 +8,6 @@ A line that is not a JSON object (truncated, garbage) is quarantined; the others
 from __future__ import annotations
 
 import functools
-
 import gzip
 import json
 import re
