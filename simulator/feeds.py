@@ -117,10 +117,11 @@ class FeedWriter:
     def _write_12345(self, day: date, parts: list[list]) -> None:
         name = f"work_orders_{day:%Y%m%d}.jsonl"
         out = []
-        for pos, (_, gdbh, line, fault, gx) in enumerate(self._merge(parts), start=1):
+        # a line is a version (plain store) or an order (order store): its broken versions as (kind, gxsj)
+        for pos, (_, gdbh, line, faults) in enumerate(self._merge(parts), start=1):
             out.append(line)
-            if fault:
-                self._record_fault("12345", name, pos, fault, gdbh, gx)
+            for kind, gx in faults:
+                self._record_fault("12345", name, pos, kind, gdbh, gx)
         self._write(self.landing / "12345" / name, b"\n".join(out) + b"\n" if out else b"")  # lines are UTF-8
 
     def _write_hotline(self, day: date, code: str, parts: list[list]) -> None:

@@ -37,7 +37,7 @@ from simulator.catalog import (CHANNEL_ORDER, HOTLINE_CODES, DEMAND_PROFILES, GA
 from simulator.geography import DISTRICT_CODE, STREET_OLD_NAMES, Community, load_district, neighbouring_points
 from simulator.placement import Occupancy, block_until
 from simulator.rng import FastRandom
-from simulator.server12345 import COMPACT_MARK
+from simulator import store12345 as S
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA
 from simulator import text as T
 
@@ -670,78 +670,67 @@ class Strand:
                      f'"xzqh": "{xzqh}", "jd": "{jd}", "zbx": {_json_number(zbx)}, "zby": {_json_number(zby)}, '
                      f'"fl1": "{fl1}", "fl2": "{fl2}", "fl3": "{fl3}", "jjcd": "{urgency}"')
         head = f'{{"gdbh": "{gdbh}", "slsj": "{slsj}", {head_rest}'
-        compact_head = f'{{"gdbh": "{gdbh}", "{COMPACT_MARK}": 1, '
-        compact = self.cfg.compact_12345
         end = self.end_s
         delivered = [e for e in events if e[0] < end]
-        last = len(delivered) - 1
-        fault_rate = self.cfg.fault_rate
-        buf = self.buf_12345
-        # the order's fields after each event (what each version shows), each also as its JSON text
+        # the facts the order shows after its last delivered event (the truth), and each event as the store
+        # keeps it: (time, action, unit, note, the new deadline of a dispatch else 0)
         unit = dispatched = signed = deadline = extended = closed = rating = None
-        pdsj_text = qssj_text = blsx_text = yqsx_text = bjsj_text = hfmyd_text = "null"
         returned = reopened = answered = False
         urges = 0
-        lc: list[str] = []
-        lc_first = 0  # entries the first version holds (a compact version carries only those after them)
-        text_of = H.seconds_text
-        dates, day_seconds = self._dates, H.DAY_S
+        first_dispatch = len(delivered)
+        plan = []
         for pos, e in enumerate(delivered):
             gx, action, actor, note = e[0], e[1], e[2], e[3]
-            gxsj = text_of(gx)
+            new_deadline = 0
             if action == "派单" or action == "改派":
                 if dispatched is None:
-                    dispatched, pdsj_text = gx, f'"{gxsj}"'
-                unit, signed, qssj_text = actor, None, "null"
-                deadline = int(H.deadline_12345(gx, demand, urgency))
-                blsx_text = f'"{text_of(deadline)}"'
+                    dispatched, first_dispatch = gx, pos
+                unit, signed = actor, None
+                deadline = new_deadline = int(H.deadline_12345(gx, demand, urgency))
             elif action == "签收":
-                signed, qssj_text = gx, f'"{gxsj}"'
+                signed = gx
             elif action == "退单":
                 returned = True
             elif action == "延期批准":
-                extended, yqsx_text = e[4], f'"{note}"'
+                extended = e[4]
             elif action == "催办":
                 urges += 1
             elif action == "办结" or action == "直接答复":
-                closed, bjsj_text = gx, f'"{gxsj}"'
+                closed = gx
                 answered = answered or action == "直接答复"
             elif action == "回访":
                 rating = note if note in H.RATINGS else None
-                hfmyd_text = _json_str_or_null(rating)
             elif action == "重办":
-                reopened, closed, rating, bjsj_text, hfmyd_text = True, None, None, "null", "null"
-            if action != "归档":  # action words, unit names, notes and times hold no character JSON must escape
-                lc.append(f'{{"dz": "{action}", "sj": "{gxsj}", "dw": "{actor}", "yj": "{note}"}}')
-            if not pos:
-                lc_first = len(lc)
-            pdsj = pdsj_text
-            fault = None
-            if 0 < pos < last and rnd.random() < fault_rate:
-                # only superseded versions are broken: the order's latest version always arrives intact, and
-                # so does its first (the base that compact versions refer to)
-                fault = rnd.choice(("bad_slsj", "bad_pdsj")) if dispatched is not None else "bad_slsj"
-                if fault == "bad_slsj":
-                    bad_slsj = rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305"))
-                    line_head = f'{{"gdbh": "{gdbh}", "slsj": "{bad_slsj}", {head_rest}'
-                else:
-                    pdsj = '"' + rnd.choice(("2024-13-01 08:00:00", "待定")) + '"'
-                    line_head = head
-            elif compact and pos:
-                line_head = None
-            else:
-                line_head = head
-            # the changing fields, exactly as the JSON encoder would write them (no value needs escaping)
-            dynamic = (f'"cbdw": "{unit or ""}", "pdsj": {pdsj}, "qssj": {qssj_text}, "blsx": {blsx_text}, '
-                       f'"yqsx": {yqsx_text}, "bjsj": {bjsj_text}, "gdzt": "{H.STATUS_AFTER[action]}", '
-                       f'"hfmyd": {hfmyd_text}, "cbcs": {urges}, "cbbz": {1 if reopened else 0}, '
-                       f'"glgdbh": "{glgdbh}", "gxsj": "{gxsj}"')
-            if line_head is None:
-                line = f'{compact_head}{dynamic}, "lc": [{", ".join(lc[lc_first:])}]}}'
-            else:
-                line = f'{line_head}, {dynamic}, "lc": [{", ".join(lc)}]}}'
-            buf[dates.get(gx // day_seconds) or self._date_of(gx)].append((gxsj, gdbh, line.encode("utf-8"), fault,
-                                           H.from_seconds(gx) if fault else None))
+                reopened, closed, rating = True, None, None
+            plan.append((gx, action, actor, note, new_deadline))
+        # only superseded versions are broken: the order's first and latest versions always arrive intact (the
+        # first is the head an order line starts with)
+        bad = None
+        fault_rate = self.cfg.fault_rate
+        for pos in range(1, len(plan) - 1):
+            if rnd.random() < fault_rate:
+                field = rnd.choice(("slsj", "pdsj")) if pos >= first_dispatch else "slsj"
+                broken = (field, rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305") if field == "slsj"
+                                            else ("2024-13-01 08:00:00", "待定")))
+                if bad is None:
+                    bad = {}
+                bad[pos] = broken
+        buf = self.buf_12345
+        dates, day_seconds = self._dates, H.DAY_S
+        if plan and self.cfg.compact_12345:
+            # the order store: the order once, in the file of its first version; the server renders its versions
+            faults = (tuple((f"bad_{field}", H.from_seconds(plan[k][0])) for k, (field, _) in sorted(bad.items()))
+                      if bad else ())
+            gx = plan[0][0]
+            buf[dates.get(gx // day_seconds) or self._date_of(gx)].append(
+                (H.seconds_text(gx), gdbh, S.order_line(head, glgdbh, plan, bad), faults))
+        elif plan:
+            for pos, line in enumerate(S.render_versions(head, glgdbh, plan, bad)):
+                gx = plan[pos][0]
+                broken = bad.get(pos) if bad else None
+                buf[dates.get(gx // day_seconds) or self._date_of(gx)].append(
+                    (H.seconds_text(gx), gdbh, line.encode("utf-8"),
+                     ((f"bad_{broken[0]}", H.from_seconds(gx)),) if broken else ()))
         if not delivered:
             return Intake("12345", gdbh, t, person, H.Facts(), demand, urgency)
         at = H.from_seconds

@@ -24,15 +24,14 @@ Faults (``Faults``) apply to authorised API requests only: ``code`` (HTTP 200 wi
 without a response), ``truncate`` (the body cut off half-way), ``slow`` (the answer delayed). Each can be given
 as a probability, as "every n-th request", or as a one-off script consumed first.
 
-Compact stores (``gongzhi simulate --compact-12345``): a version after an order's first may be stored as a delta
-line ``{"gdbh": ..., "@base": 1, "cbdw": ... "gxsj": ..., "lc": [entries after the first version]}``; the server
-serves it expanded to the full record — the first version's head (``gdbh`` … ``jjcd``), the delta's changing
-fields, and the first version's history followed by the delta's — byte for byte what a plain store holds
-(``expand_compact``). The base is the order's earliest full line. A delta whose base is missing is served as it
-is (a client will reject it), never dropped.
+Order stores (``gongzhi simulate --compact-12345``): a line may be an *order line* (``simulator/store12345.py``):
+the order's head and its event plan, with each version's ``gxsj`` in ``@t``. The server indexes one entry per
+version from ``@t`` and renders version k when a page needs it (``store12345.versions_of_order_line``, the same
+function that writes a plain store), so the pages are byte for byte what a plain store of the same run serves.
+A store may mix order lines and plain lines.
 
-Large stores: versions are indexed once into sorted numpy arrays (sort key, file, byte offset, length); a request
-binary-searches its range and reads only its page's lines from disk, so memory is ~22 bytes per version.
+Large stores: versions are indexed once into sorted numpy arrays (sort key, file, byte offset, length, version
+of an order line); a request binary-searches its range and reads only its page's lines from disk.
 """
 from __future__ import annotations
 
@@ -51,12 +50,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
+from simulator.store12345 import ORDER_MARK, versions_of_order_line
+
 API_PATH = "/api/v2/work-orders"
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 200
 DEFAULT_PORT = 8345
 FILE_GLOB = "work_orders_*.jsonl"
-COMPACT_MARK = "@base"  # the key that makes a store line a delta of the order's first version
 BUSY_CODE, BUSY_MSG = 5003, "系统繁忙"
 BAD_PARAM_CODE = 4001
 FAULT_KINDS = ("code", "429", "500", "502", "503", "drop", "truncate", "slow")
@@ -146,9 +146,7 @@ class VersionStore:
         self._offset = np.empty(0, dtype=np.int64)
         self._length = np.empty(0, dtype=np.int32)
         self._gdbh = np.empty(0, dtype=np.bytes_)  # tie-break key, kept to merge files added later
-        self._compact = np.empty(0, dtype=bool)  # delta lines, expanded when read
-        self._base_gdbh = np.empty(0, dtype=np.bytes_)  # sorted gdbh of orders with a full line ...
-        self._base_at = np.empty(0, dtype=np.int64)  # ... and the index of their earliest full line
+        self._version = np.empty(0, dtype=np.int16)  # k of an order line's version k; -1: the line is a version
         self._dir_mtime: int | None = None
         self.refresh()
 
@@ -168,7 +166,7 @@ class VersionStore:
         if not new:
             return False
         # Per-file numpy columns, concatenated once: Python lists for millions of versions would cost GBs.
-        columns = [[self._keys], [self._gdbh], [self._file_no], [self._offset], [self._length], [self._compact]]
+        columns = [[self._keys], [self._gdbh], [self._file_no], [self._offset], [self._length], [self._version]]
         previous_key = int(self._keys[-1]) if len(self._keys) else 0
         for path in new:
             file_no = len(self._files)
@@ -177,16 +175,11 @@ class VersionStore:
             self._indexed[path.name] = size
             for column, part in zip(columns, file_columns):
                 column.append(part)
-        keys, gdbhs, file_nos, offsets, lengths, compact = (np.concatenate(c) for c in columns)
-        # np.lexsort sorts by the LAST key first: gxsj, then gdbh, then file and line order.
-        order = np.lexsort((offsets, file_nos, gdbhs, keys))
+        keys, gdbhs, file_nos, offsets, lengths, versions = (np.concatenate(c) for c in columns)
+        # np.lexsort sorts by the LAST key first: gxsj, then gdbh, then file and line order, then version.
+        order = np.lexsort((versions, offsets, file_nos, gdbhs, keys))
         self._keys, self._gdbh, self._file_no = keys[order], gdbhs[order], file_nos[order]
-        self._offset, self._length, self._compact = offsets[order], lengths[order], compact[order]
-        if self._compact.any():
-            full = np.flatnonzero(~self._compact)
-            # np.unique keeps the first occurrence in (gxsj, file order): the order's first version
-            self._base_gdbh, first = np.unique(self._gdbh[full], return_index=True)
-            self._base_at = full[first]
+        self._offset, self._length, self._version = offsets[order], lengths[order], versions[order]
         return True
 
     def _index_file(self, path: Path, file_no: int, previous_key: int):
@@ -197,7 +190,8 @@ class VersionStore:
         return self._index_file_by_line(path, file_no, previous_key)
 
     def _index_file_by_line(self, path: Path, file_no: int, previous_key: int):
-        keys, gdbhs, offsets, lengths, compact = [], [], [], [], []
+        keys, gdbhs, offsets, lengths = [], [], [], []
+        order_entries = []  # (gdbh, offset, length, version times) of order lines
         offset = 0
         with open(path, "rb") as f:
             for line in f:
@@ -211,22 +205,38 @@ class VersionStore:
                     if not isinstance(record, dict):
                         self.unservable_lines += 1
                         record = None
-                if record is not None:
+                if record is not None and ORDER_MARK in record:
+                    times = record[ORDER_MARK]
+                    if isinstance(times, list) and all(type(t) is int for t in times):
+                        order_entries.append((str(record.get("gdbh") or "").encode("utf-8"), offset, len(body),
+                                              times))
+                    else:
+                        self.unservable_lines += 1
+                elif record is not None:
                     when = parse_cst(record.get("gxsj"))
                     keys.append(_seconds(when) if when else np.nan)
                     gdbhs.append(str(record.get("gdbh") or "").encode("utf-8"))
-                    compact.append(COMPACT_MARK in record)
                     offsets.append(offset)
                     lengths.append(len(body))
                 offset += len(line)
         filled = _place_unparsed(np.asarray(keys, dtype=np.float64), previous_key)
+        versions = [-1] * len(keys)
+        order_keys = []
+        for gdbh, at, length, times in order_entries:
+            for k, t in enumerate(times):
+                order_keys.append(t)
+                gdbhs.append(gdbh)
+                offsets.append(at)
+                lengths.append(length)
+                versions.append(k)
+        filled = np.concatenate((filled, np.asarray(order_keys, dtype=np.int64)))
         file_columns = (
             filled,
             np.asarray(gdbhs, dtype=np.bytes_) if gdbhs else np.empty(0, dtype=np.bytes_),
-            np.full(len(keys), file_no, dtype=np.int32),
+            np.full(len(filled), file_no, dtype=np.int32),
             np.asarray(offsets, dtype=np.int64),
             np.asarray(lengths, dtype=np.int32),
-            np.asarray(compact, dtype=bool),
+            np.asarray(versions, dtype=np.int16),
         )
         return offset, file_columns, int(filled.max()) if len(filled) else previous_key
 
@@ -237,7 +247,7 @@ class VersionStore:
         return lo, max(lo, hi)
 
     def read(self, start: int, stop: int) -> list[bytes]:
-        """The JSON of versions [start, stop) in order (delta lines expanded to full records)."""
+        """The JSON of versions [start, stop) in order (an order line's version rendered as its full record)."""
         out: list[bytes] = []
         handles: dict[int, object] = {}
 
@@ -252,31 +262,14 @@ class VersionStore:
         try:
             for i in range(start, stop):
                 body = line(i)
-                if self._compact[i]:
-                    j = int(np.searchsorted(self._base_gdbh, self._gdbh[i]))
-                    if j < len(self._base_gdbh) and self._base_gdbh[j] == self._gdbh[i]:
-                        body = expand_compact(line(int(self._base_at[j])), body)
+                k = int(self._version[i])
+                if k >= 0:
+                    body = versions_of_order_line(body, k)[k]
                 out.append(body)
         finally:
             for handle in handles.values():
                 handle.close()
         return out
-
-
-_DYNAMIC_START = b', "cbdw": '
-_LC_START = b', "lc": ['
-
-
-def expand_compact(base: bytes, delta: bytes) -> bytes:
-    """The full record of a delta line: the base's head, the delta's changing fields, the base's history then the
-    delta's (both lines as the simulator writes them: json.dumps spacing, `lc` last)."""
-    head_end = base.find(_DYNAMIC_START)
-    base_lc = base[base.find(_LC_START, head_end) + len(_LC_START):-2]
-    dynamic_start = delta.find(b'"cbdw": ')
-    lc_start = delta.find(_LC_START, dynamic_start)
-    delta_lc = delta[lc_start + len(_LC_START):-2]
-    history = base_lc + b", " + delta_lc if delta_lc else base_lc
-    return b"".join((base[:head_end], b", ", delta[dynamic_start:lc_start], _LC_START, history, b"]}"))
 
 
 def _index_file_columnar(path: Path, file_no: int, previous_key: int):
@@ -301,7 +294,7 @@ def _index_file_columnar(path: Path, file_no: int, previous_key: int):
     keep = lengths > 0
     if np.any(raw[starts[keep]] != 0x7B):  # every line must open an object ({)
         return None
-    schema = pa.schema([("gdbh", pa.string()), ("gxsj", pa.string()), (COMPACT_MARK, pa.int64())])
+    schema = pa.schema([("gdbh", pa.string()), ("gxsj", pa.string()), (ORDER_MARK, pa.list_(pa.int64()))])
     try:
         table = pa_json.read_json(pa.py_buffer(data), parse_options=pa_json.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False))
@@ -310,19 +303,37 @@ def _index_file_columnar(path: Path, file_no: int, previous_key: int):
     starts, lengths = starts[keep], lengths[keep]
     if table.num_rows != len(starts):
         return None
-    when = pc.strptime(table["gxsj"], format=_GXSJ_FORMAT, unit="s", error_is_null=True)
-    keys = when.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    missing = np.flatnonzero(np.isnan(keys))
-    if len(missing):  # other shapes parse_cst accepts (ISO with offsets...)
-        gxsj = table["gxsj"].to_pylist()
-        for i in missing:
-            parsed = parse_cst(gxsj[i])
-            keys[i] = _seconds(parsed) if parsed else np.nan
-    keys = _place_unparsed(keys, previous_key)
+    times = table[ORDER_MARK].combine_chunks()
+    is_order = times.is_valid().to_numpy(zero_copy_only=False)
+    order_times = times.flatten()
+    if order_times.null_count:
+        return None
+    plain = np.flatnonzero(~is_order)
+    keys = np.zeros(len(is_order), dtype=np.int64)
+    if len(plain):
+        gxsj = table["gxsj"].take(pa.array(plain))
+        when = pc.strptime(gxsj, format=_GXSJ_FORMAT, unit="s", error_is_null=True)
+        plain_keys = when.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        missing = np.flatnonzero(np.isnan(plain_keys))
+        if len(missing):  # other shapes parse_cst accepts (ISO with offsets...)
+            texts = gxsj.to_pylist()
+            for i in missing:
+                parsed = parse_cst(texts[i])
+                plain_keys[i] = _seconds(parsed) if parsed else np.nan
+        keys[plain] = _place_unparsed(plain_keys, previous_key)
+    # one entry per version: a plain line is one, an order line one per time in its @t
+    counts = np.where(is_order, np.diff(times.offsets.to_numpy(zero_copy_only=False)), 1)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    order_entry = is_order[rows]
+    keys = keys[rows]
+    keys[order_entry] = order_times.to_numpy(zero_copy_only=False)
+    first_entry = np.cumsum(counts) - counts
+    versions = np.where(order_entry, np.arange(len(rows)) - first_entry[rows], -1).astype(np.int16)
     gdbh = np.asarray([g.encode("utf-8") if g else b"" for g in table["gdbh"].to_pylist()], dtype=np.bytes_)
-    compact = table[COMPACT_MARK].is_valid().to_numpy(zero_copy_only=False)
-    columns = (keys, gdbh, np.full(len(keys), file_no, dtype=np.int32), starts.astype(np.int64),
-               lengths.astype(np.int32), compact.astype(bool))
+    if len(gdbh) == 0:
+        gdbh = np.empty(0, dtype=np.bytes_)
+    columns = (keys, gdbh[rows], np.full(len(rows), file_no, dtype=np.int32), starts.astype(np.int64)[rows],
+               lengths.astype(np.int32)[rows], versions)
     return len(data), columns, int(keys.max()) if len(keys) else previous_key
 
 
@@ -348,7 +359,7 @@ def _place_unparsed(keys: np.ndarray, previous_key: int) -> np.ndarray:
 
 def _empty_columns():
     return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bytes_), np.empty(0, dtype=np.int32),
-            np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0, dtype=bool))
+            np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int16))
 
 
 # -- HTTP ---------------------------------------------------------------------------------------------------------

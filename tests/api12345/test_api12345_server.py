@@ -168,27 +168,44 @@ def test_columnar_index_equals_line_by_line(tmp_path, monkeypatch):
     assert [json.loads(b) for b in fast.read(0, len(fast))] == [json.loads(b) for b in slow.read(0, len(slow))]
 
 
-def test_compact_store_serves_the_same_bytes_as_the_plain_store(tmp_path):
-    """The simulator's compact 12345 store (later versions as deltas) is about half the size and the server
-    expands it to exactly the records of the plain store: same pages, same bytes, faults included."""
+def test_order_store_serves_the_same_bytes_as_the_plain_store(tmp_path, monkeypatch):
+    """The simulator's order store (--compact-12345: each order once, with its event plan) is a fraction of the
+    plain store's size, and the server renders from it exactly the records of the plain store: same pages, same
+    bytes, broken versions included; the fault list names the same versions."""
     from datetime import date
 
-    from simulator import SimulationConfig, simulate
-    from simulator.server12345 import COMPACT_MARK, VersionStore
+    import pyarrow.parquet as pq
 
-    stores = {}
+    import numpy as np
+
+    import simulator.server12345 as server_module
+    from simulator import SimulationConfig, simulate
+    from simulator.store12345 import ORDER_MARK
+    from simulator.server12345 import VersionStore
+
+    stores, broken = {}, {}
     for compact in (False, True):
         cfg = SimulationConfig(start=date(2024, 3, 1), days=6, per_day=150, seed=5, fault_rate=0.05,
                                compact_12345=compact)
         home = tmp_path / str(compact)
         simulate(cfg, home / "landing", home / "truth", workers=1)
         stores[compact] = home / "landing" / "12345"
+        broken[compact] = sorted((m["source_id"], m["version_at"], m["fault_kind"])
+                                 for m in pq.read_table(home / "truth" / "malformed.parquet").to_pylist()
+                                 if m["channel"] == "12345")
+    assert broken[True] == broken[False] and len(broken[True]) > 5
     sizes = {c: sum(p.stat().st_size for p in d.glob("work_orders_*.jsonl")) for c, d in stores.items()}
-    assert sizes[True] < 0.75 * sizes[False]
-    assert any(COMPACT_MARK.encode() in p.read_bytes() for p in stores[True].glob("*.jsonl"))
+    assert sizes[True] < 0.4 * sizes[False]
+    lines = [line for p in stores[True].glob("*.jsonl") for line in p.read_bytes().splitlines()]
+    assert lines and all(json.loads(line)[ORDER_MARK] for line in lines)
     plain, compact = VersionStore(stores[False]), VersionStore(stores[True])
     assert len(plain) == len(compact) > 1000
     assert plain.read(0, len(plain)) == compact.read(0, len(compact))
+    monkeypatch.setattr(server_module, "_index_file_columnar", lambda *args: None)
+    by_line = VersionStore(stores[True])  # the line-by-line index finds the same versions
+    for column in ("_keys", "_gdbh", "_offset", "_length", "_version"):
+        assert np.array_equal(getattr(by_line, column), getattr(compact, column)), column
+    monkeypatch.undo()
     with start_server(stores[True], token=TOKEN) as srv_compact, start_server(stores[False], token=TOKEN) as srv:
         for page_no in (1, 3):
             a = _get(srv, updated_after="2024-03-02 12:00:00", page_no=page_no, page_size=500)
