@@ -19,7 +19,6 @@ from connectors.pii import mask_text
 # (the per-record mapper strips it), so the column-wise path never has to reproduce Python's stripping.
 PY_WHITESPACE = pa.array(sorted(chr(c) for c in range(0x110000) if chr(c).isspace()), pa.string())
 _PY_WHITESPACE_CHARS = "".join(PY_WHITESPACE.to_pylist())
-TIME_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Fewer digits than this cannot hold a phone or ID-card number (pii.PHONE_PATTERN needs at least 7: a local
 # number after a keyword), so such text needs no masking pass.
@@ -80,24 +79,36 @@ def times(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
             & mask_of(pc.is_valid(indices)))
 
 
+def times_of(arrays: list[pa.Array]) -> list[tuple[pa.Array, np.ndarray]]:
+    """``times`` of each array, parsing the distinct texts of all of them once."""
+    if not arrays:
+        return []
+    parsed, irregular = times(pa.concat_arrays([a.cast(pa.string()) for a in arrays]))
+    out, start = [], 0
+    for array in arrays:
+        out.append((parsed.slice(start, len(array)), irregular[start:start + len(array)]))
+        start += len(array)
+    return out
+
+
 def _distinct_times(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
     array = blank_to_null(array)
-    shaped = mask_of(pc.match_substring_regex(array, TIME_SHAPE))
+    # The shape with each component in its range, so that the one rollover left to catch is a day beyond its
+    # month's end (2024-02-30 parses as 2024-03-01): the parsed day must be the written one. (Cheaper than
+    # comparing all six components or formatting the time back.)
+    shaped = mask_of(pc.match_substring_regex(array, _TIME_IN_RANGE))
     present = mask_of(pc.is_valid(array))
     shaped_text = pc.if_else(pa.array(shaped), array, pa.scalar(None, pa.string()))
     parsed = pc.strptime(shaped_text, format=TIME_FORMAT, unit="us", error_is_null=True)
-    # (each written component must be the parsed one: cheaper than formatting the time back)
     good = shaped & ~mask_of(pc.starts_with(array, "0000"))
-    for start, stop, component in _TIME_COMPONENTS:
-        written = pc.cast(pc.utf8_slice_codeunits(shaped_text, start, stop), pa.int64())
-        good &= mask_of(pc.equal(written, component(parsed)))
+    written_day = pc.cast(pc.utf8_slice_codeunits(shaped_text, 8, 10), pa.int64())
+    good &= mask_of(pc.equal(written_day, pc.day(parsed)))
     irregular = present & ~good
     parsed = pc.if_else(pa.array(good), parsed, pa.scalar(None, pa.timestamp("us")))
     return parsed, irregular
 
 
-_TIME_COMPONENTS = ((0, 4, pc.year), (5, 7, pc.month), (8, 10, pc.day), (11, 13, pc.hour), (14, 16, pc.minute),
-                    (17, 19, pc.second))
+_TIME_IN_RANGE = (r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01]) (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
 
 
 def map_unique(array: pa.Array, fn: Callable[[Any], Any], out_type: pa.DataType) -> pa.Array:

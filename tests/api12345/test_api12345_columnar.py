@@ -7,10 +7,12 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.api12345 import _text_structs, map_pages, map_work_order
+from connectors import columnar
+from connectors.api12345 import _text_structs, map_pages, map_work_order, parse_time
 from connectors.errors import RecordError
 from connectors.geo import gcj02_to_wgs84, gcj02_to_wgs84_arrays
 from connectors.pii import PiiHasher
@@ -183,3 +185,23 @@ def test_caller_keys_are_remembered_per_raw_value_without_changing_them():
     again = [pii.caller_key(v) for v in ["138 0551 2345", "", "+86-138-0551-2345", "abc", None, 13805512345]]
     assert first == again and first[0] == first[2] == first[5] and first[1] is None and first[3] is None
     assert PiiHasher("other-key").caller_key("138 0551 2345") != first[0]
+
+
+# The column-wise time check (a shape with each component in its range, then the parsed day equal to the written
+# one) accepts exactly the times parse_time accepts, with the same value.
+TIME_COMPONENTS = st.tuples(st.sampled_from(["0000", "0001", "1999", "2023", "2024", "2100", "9999"]),
+                            *[st.integers(0, 99).map(lambda v: f"{v:02d}")] * 5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TIME_COMPONENTS, min_size=1, max_size=20))
+def test_column_times_accept_exactly_what_parse_time_accepts(components):
+    texts = [f"{y}-{mo}-{d} {h}:{mi}:{s}" for y, mo, d, h, mi, s in components]
+    texts += ["2024-02-29 23:59:59", "2023-02-29 00:00:00", "2024-04-31 12:00:00", "2024-12-31 23:59:59"]
+    [(parsed, irregular)] = columnar.times_of([pa.array(texts, pa.string())])
+    for text, value, odd in zip(texts, parsed.to_pylist(), irregular.tolist()):
+        try:
+            expected = parse_time(text)
+        except ValueError:
+            expected = None
+        assert (value, odd) == (expected, expected is None), text
