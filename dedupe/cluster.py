@@ -44,8 +44,9 @@ def case_id_for(channel: str, source_id: str) -> str:
 
 
 def _lead_order(records: Records, k: int) -> tuple:
-    """Dispatched members first, then the earliest (ties by channel and source id)."""
-    return (not records.dispatched[k], records.t[k], records.channel[k], records.source_id[k])
+    """records.LEAD_ORDER_SQL in Python: members dispatched to a unit first, then record order (= received_at,
+    channel, source_id: records.ORDER_COLUMNS)."""
+    return (not records.dispatched[k], k)
 
 
 @dataclass

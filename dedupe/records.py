@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +26,17 @@ MATCH_COLUMNS = (
 # A 110 call handed over to the 12345 platform (转办去向) is not dispatched to a unit: the platform registers it as a
 # 12345 order, and that order is dispatched. domain.md's lead is the earliest intake dispatched to a UNIT.
 HANDED_TO_PLATFORM = "12345平台"
+# The lead rule, written once. "Dispatched to a unit" as a SQL expression over core.intake's columns: a dispatch time
+# or a named unit (hotline assignee, petition 责任单位), and not a 110 call only handed to the 12345 platform.
+# store's link derivation uses it in SQL; prepare() evaluates the same expression with DuckDB over the batch.
+TO_UNIT_SQL = (
+    f"((dispatched_at IS NOT NULL OR coalesce(unit, '') <> '') AND coalesce(handed_to, '') <> '{HANDED_TO_PLATFORM}')"
+)
+# Record order: prepare() sorts by these, so a record's index is its rank in this order (the matcher's determinism
+# rests on it). The lead of a case is its first member in LEAD_ORDER_SQL: dispatched to a unit first, then this
+# order; in Python that is (not dispatched, index) (cluster.CaseState.lead).
+ORDER_COLUMNS = ("received_at", "channel", "source_id")
+LEAD_ORDER_SQL = "NOT to_unit, " + ", ".join(ORDER_COLUMNS)
 # Blocking grid: two points within ~100 m fall in the same or a neighbouring cell.
 CELL_M = 200.0
 
@@ -102,15 +114,17 @@ def _seconds(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def dispatched_to_unit(table: pa.Table) -> np.ndarray:
-    """Per intake: it went to a responsible unit (a dispatch time or a unit named: hotline assignee, petition
-    责任单位), and not only to the 12345 platform. The same rule as store.DERIVE_LINKS_SQL's lead."""
-    has_time = ~np.isnan(_seconds(table.column("dispatched_at")))
-    unit = table.column("unit").to_pylist()
-    handed = table.column("handed_to").to_pylist()
-    return np.fromiter(
-        ((t or bool(u)) and h != HANDED_TO_PLATFORM for t, u, h in zip(has_time.tolist(), unit, handed)),
-        dtype=bool, count=len(unit),
-    )
+    """Per intake (in table order): TO_UNIT_SQL, evaluated by DuckDB over the table's dispatched_at, unit and
+    handed_to (the one definition the warehouse's lead derivation uses too)."""
+    if not table.num_rows:
+        return np.zeros(0, dtype=bool)
+    con = duckdb.connect()
+    try:
+        con.register("intake", table.select(["dispatched_at", "unit", "handed_to"]))
+        values = con.execute(f"SELECT {TO_UNIT_SQL} AS to_unit FROM intake").fetchnumpy()["to_unit"]
+    finally:
+        con.close()
+    return np.asarray(values, dtype=bool)
 
 
 @lru_cache(maxsize=200_000)
@@ -275,7 +289,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         raise ValueError(f"intake table lacks columns needed for matching: {missing}")
     table = intakes.select(list(MATCH_COLUMNS))
     if table.num_rows:
-        table = table.sort_by([("received_at", "ascending"), ("channel", "ascending"), ("source_id", "ascending")])
+        table = table.sort_by([(name, "ascending") for name in ORDER_COLUMNS])
     n = table.num_rows
     t = _seconds(table.column("received_at"))
     lon = np.asarray(table.column("lon").to_numpy(zero_copy_only=False), dtype="float64")

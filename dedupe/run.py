@@ -73,9 +73,11 @@ def match(warehouse: Path, review_dir: Path, *, threads: int = 2) -> MatchReport
 
 def _load_context(
     con: duckdb.DuckDBPyConnection, detached: list[tuple[str, str]], decided: list[tuple[str, str]]
-) -> pa.Table:
+) -> tuple[pa.Table, datetime]:
     """New intakes, detached ones, old intakes recent enough to share a case with a new one, and every intake a
-    reviewer's decision names (so that a must-link between two old intakes is applied)."""
+    reviewer's decision names (so that a must-link between two old intakes is applied). Also the time from which
+    a changed intake version makes its case's links be derived again (store.derive_links): the longest window
+    before the earliest new intake (before the latest intake when nothing is new)."""
     for name, keys in (("detached", detached), ("decided", decided)):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (channel VARCHAR, source_id VARCHAR)")
         if keys:
@@ -91,7 +93,9 @@ def _load_context(
     )
     earliest = con.execute("SELECT min(received_at) FROM to_match").fetchall()[0][0]
     cutoff = (earliest or datetime.max) - timedelta(seconds=MAX_WINDOW_S) if earliest else datetime.max
-    return con.sql(
+    latest = earliest or con.execute("SELECT max(received_at) FROM core.intake").fetchall()[0][0]
+    changed_since = latest - timedelta(seconds=MAX_WINDOW_S) if latest else datetime.max
+    context = con.sql(
         f"""
         SELECT {columns}, m.channel IS NOT NULL AS is_new,
                CASE WHEN m.channel IS NULL THEN l.case_id END AS case_id
@@ -104,6 +108,7 @@ def _load_context(
         """,
         params=[cutoff],
     ).to_arrow_table()
+    return context, changed_since
 
 
 def _detached_by_cannot_link(con: duckdb.DuckDBPyConnection, decisions: store.Decisions) -> list[tuple[str, str]]:
@@ -135,13 +140,13 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
         report.stage_seconds[stage] = round(now - clock, 2)
         clock = now
 
-    context = _load_context(con, detached, decided)
+    context, changed_since = _load_context(con, detached, decided)
     lap("load")
     records = records_mod.prepare(context, workers=threads)
     lap("prepare")
     # prepare() sorts by time: carry is_new / case_id along the same order
-    order_table = context.select(["received_at", "channel", "source_id", "is_new", "case_id"]).sort_by(
-        [("received_at", "ascending"), ("channel", "ascending"), ("source_id", "ascending")]
+    order_table = context.select([*records_mod.ORDER_COLUMNS, "caller_key", "is_new", "case_id"]).sort_by(
+        [(name, "ascending") for name in records_mod.ORDER_COLUMNS]
     )
     is_new = np.asarray(order_table.column("is_new").to_numpy(zero_copy_only=False), dtype=bool)
     existing_case = order_table.column("case_id").to_pylist()
@@ -176,7 +181,7 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
             if result.resolve(int(result.case[a])) != result.resolve(int(result.case[b])):
                 cluster.merge_cases(result, int(result.case[a]), int(result.case[b]), "must_link")
     report.decisions_applied = len(decisions.valid)
-    _write(con, records, is_new, result, decisions, report)
+    _write(con, records, is_new, result, decisions, report, changed_since, order_table)
     lap("write")
 
 
@@ -184,13 +189,55 @@ def _candidates_scored(records, is_new, threads: int) -> tuple[np.ndarray, np.nd
     """Blocking and comparison slab by slab: only (i, j) as int32 and a 2-byte pattern code per pair are kept,
     so 1 M intakes (~40 M candidate pairs) fit in a few GB."""
     parts_i, parts_j, parts_p = [], [], []
-    for i, j in blocking.candidate_slabs(records, is_new, threads=threads):
+    for i, j in _ahead(blocking.candidate_slabs(records, is_new, threads=threads)):
         parts_i.append(i.astype(np.int32))
         parts_j.append(j.astype(np.int32))
         parts_p.append(scoring.score_patterns(records, i, j, workers=threads))
     if not parts_i:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int16)
     return np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_p)
+
+
+def _ahead(slabs):
+    """The slabs of a generator, the next one built in a thread while the caller works on the current one: DuckDB's
+    joins (blocking) and the comparisons (rapidfuzz, numpy) release the GIL, and each leaves a core idle part of
+    the time (one-threaded sorts and conversions). Same slabs, same order."""
+    import queue
+    import threading
+
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for slab in slabs:
+                if stop.is_set():
+                    break
+                ready.put(slab)
+            ready.put(done)
+        except BaseException as error:  # handed to the consumer: raised where the slabs are used
+            ready.put(error)
+
+    worker = threading.Thread(target=produce, name="blocking-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a producer blocked on a full queue finish
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
+        slabs.close()
 
 
 def _existing_case_info(con, case_ids: list[str], index_of: dict) -> dict[str, dict]:
@@ -235,7 +282,9 @@ def _add_decision_pairs(pairs_i, pairs_j, decisions: store.Decisions, index_of: 
     return pairs_i, pairs_j, {existing[pair]: value for pair, value in wanted.items()}
 
 
-def _write(con, records, is_new, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport) -> None:
+def _write(con, records, is_new, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport,
+           changed_since: datetime, rows: pa.Table) -> None:
+    """rows: the context's rows in record order (received_at, caller_key: what derive_links needs of them)."""
     # column-wise: one row per new intake (a Python loop over 1 M intakes cost seconds)
     new_positions = np.flatnonzero(is_new)
     resolved = np.fromiter((result.resolve(c) for c in result.case[new_positions].tolist()), dtype=np.int64,
@@ -261,13 +310,12 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
     }
     report.merged_into_existing += int((~case_is_new[resolved]).sum()) if len(resolved) else 0
     report.intakes_matched = len(new_positions)
-    link_arrow = pa.table({name: link_rows[name] for name in store.CASE_LINK_SCHEMA.names}, schema=store.CASE_LINK_SCHEMA)
-    con.register("link_arrow", link_arrow)
-    con.execute(
-        "DELETE FROM core.case_link l USING link_arrow n WHERE l.channel = n.channel AND l.source_id = n.source_id"
-    )
-    con.execute("INSERT INTO core.case_link SELECT * FROM link_arrow")
-    con.unregister("link_arrow")
+    positions = pa.array(new_positions)
+    link_rows["received_at"] = rows.column("received_at").take(positions)
+    link_rows["to_unit"] = np.asarray(records.dispatched, dtype=bool)[new_positions]  # records.TO_UNIT_SQL
+    link_rows["caller_key"] = rows.column("caller_key").take(positions)
+    link_arrow = pa.table({name: link_rows[name] for name in store.NEW_LINK_SCHEMA.names}, schema=store.NEW_LINK_SCHEMA)
+    con.register("link_arrow", link_arrow)  # written with the derived link types at the end
 
     new_cases = [s for s in result.cases if s.is_new]
     report.new_cases = sum(1 for s in new_cases if s.merged_into is None)
@@ -311,7 +359,9 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
         con.unregister("merge_arrow")
     report.case_merges = len(result.merges)
 
-    con.execute(store.DERIVE_LINKS_SQL)
+    survivors = sorted({result.cases[result.resolve(into)].case_id for _, into, _ in result.merges})
+    store.derive_links(con, "link_arrow", changed_since, survivors)
+    con.unregister("link_arrow")
     _write_review(con, records, result, decisions, report)
 
 

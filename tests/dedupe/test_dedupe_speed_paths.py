@@ -67,3 +67,29 @@ def test_slabs_of_any_size_give_the_same_candidates():
     whole = pairs(10_000)
     assert whole and pairs(3) == whole == pairs(7)
     assert any(j - i > 3 for i, j in whole)  # pairs that cross slabs of 3 exist
+
+
+def test_slabs_built_ahead_in_a_thread_come_in_order_and_errors_reach_the_caller():
+    from dedupe.run import _ahead
+
+    def slabs(fail_at=None):
+        for k in range(5):
+            if k == fail_at:
+                raise ValueError("slab failed")
+            yield np.arange(k), np.arange(k) + 1
+
+    assert [len(i) for i, _ in _ahead(slabs())] == [0, 1, 2, 3, 4]
+    seen = []
+    try:
+        for i, _ in _ahead(slabs(fail_at=3)):
+            seen.append(len(i))
+    except ValueError as error:
+        assert str(error) == "slab failed"
+    else:
+        raise AssertionError("the producer's error was swallowed")
+    assert seen == [0, 1, 2]
+    # the consumer stops early: the producer thread ends and the generator is closed
+    gen = slabs()
+    for _ in _ahead(gen):
+        break
+    assert gen.gi_frame is None
