@@ -10,7 +10,7 @@ for masking and by the test that scans the warehouse and exports.
 """
 from __future__ import annotations
 
-import hmac
+import hashlib
 import re
 
 # The district's landline area code (Hefei): an 8-digit local number with no area code belongs to it.
@@ -24,6 +24,7 @@ _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－（）", 
 # Characters people put between the digits of a number: spaces, dashes, parentheses, dots.
 _SEPARATORS = re.compile(r"[\s\-–—－.()（）·]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_SHA256_BLOCK = 64  # bytes
 _LOCAL_NUMBER = re.compile(r"^[2-9]\d{6,7}$")
 
 # -- patterns for numbers written inside free text -------------------------------------------------------------
@@ -85,6 +86,8 @@ def normalize_phone(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
+    if type(raw) is str and len(raw) == 11 and raw.isascii() and _MOBILE.match(raw):
+        return raw  # the common case, as the steps below would find it (~5x cheaper)
     if not isinstance(raw, str):
         if isinstance(raw, bool) or not isinstance(raw, int):
             return None
@@ -131,14 +134,26 @@ class PiiHasher:
         if not key:
             raise ValueError("PII hashing key must not be empty")
         self._key = key.encode("utf-8")
+        # HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed once: each value then costs two copies
+        # of a started SHA-256 (2.3 CPU us) where hmac.digest / hmac.new set the key up again (5-6 us).
+        block = hashlib.sha256(self._key).digest() if len(self._key) > _SHA256_BLOCK else self._key
+        block = block.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._caller_keys: dict[str | None, str | None] = {}
+
+    def __reduce__(self):  # (hashlib objects do not pickle: a copy is built again from the key)
+        return PiiHasher, (self._key.decode("utf-8"),)
 
     def __repr__(self) -> str:  # never show the key
         return "PiiHasher(<key hidden>)"
 
     def _hmac(self, message: str) -> str:
-        # (the one-shot hmac.digest runs in OpenSSL: ~4x cheaper than building an hmac.new object per value)
-        return hmac.digest(self._key, message.encode("utf-8"), "sha256").hex()
+        inner = self._inner.copy()
+        inner.update(message.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def caller_key(self, raw_phone: str | None) -> str | None:
         """HMAC-SHA256 hex of the normalised number; None when the number is withheld or not a number."""

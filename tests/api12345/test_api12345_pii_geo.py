@@ -178,3 +178,26 @@ def test_unknown_points_are_none(lon, lat):
 def test_unknown_crs_is_an_error():
     with pytest.raises(ValueError):
         geo.to_wgs84(117.3, 31.7, "epsg3857")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=100), st.text(max_size=40))
+def test_keyed_hash_is_rfc_2104_hmac_sha256_and_survives_pickling(key, value):
+    import hashlib
+    import hmac
+    import pickle
+
+    hasher = PiiHasher(key)
+    expected = hmac.new(key.encode("utf-8"), f"name\x1f{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+    cleaned = "".join(value.split()).upper()
+    if cleaned == value and value:
+        assert hasher.hash_value("name", value) == expected
+    assert pickle.loads(pickle.dumps(hasher)).hash_value("name", value) == hasher.hash_value("name", value)
+
+
+@given(st.text(alphabet="0123456789１３８ +-", min_size=0, max_size=14))
+def test_mobile_fast_path_agrees_with_the_full_rules(raw):
+    from connectors import pii
+
+    # a leading blank takes every value through the full rules (separators are removed first)
+    assert pii.normalize_phone(raw) == pii.normalize_phone(" " + raw)
