@@ -26,7 +26,7 @@ as a probability, as "every n-th request", or as a one-off script consumed first
 
 Order stores (``gongzhi simulate --compact-12345``): a line may be an *order line* (``simulator/store12345.py``):
 the order's head and its event plan, with each version's ``gxsj`` in ``@t``. The server indexes one entry per
-version from ``@t`` and renders version k when a page needs it (``store12345.versions_of_order_line``, the same
+version from ``@t`` and renders version k when a page needs it (``store12345.version_of_order_line``, the same
 function that writes a plain store), so the pages are byte for byte what a plain store of the same run serves.
 A store may mix order lines and plain lines.
 
@@ -50,7 +50,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from simulator.store12345 import ORDER_MARK, versions_of_order_line
+from simulator.store12345 import ORDER_MARK, version_of_order_line
 
 API_PATH = "/api/v2/work-orders"
 MAX_PAGE_SIZE = 500
@@ -265,7 +265,7 @@ class VersionStore:
                 k = int(self._version[i])
                 if k >= 0:
                     try:
-                        body = versions_of_order_line(body, k)[k]
+                        body = version_of_order_line(body, k)
                     except (ValueError, KeyError, IndexError, TypeError):
                         pass  # an order line broken by hand: served as it is (the client quarantines it)
                 out.append(body)

@@ -26,8 +26,8 @@ _SLSJ = '"slsj": "'
 
 
 def render_versions(head: str, glgdbh: str, events: list[tuple], bad: dict[int, tuple[str, str]] | None = None,
-                    upto: int | None = None) -> list[str]:
-    """The API records (as JSON text, json.dumps spacing) of an order's versions 0..upto (default: all).
+                    only: int | None = None) -> list[str]:
+    """The API records (as JSON text, json.dumps spacing) of an order's versions: all, or just version `only`.
 
     ``head``: the record's fixed start ``{"gdbh": …, "jjcd": "…"``; ``glgdbh``: the order it is linked to (or "");
     ``events``: ``(gxsj seconds, action, unit,
@@ -40,7 +40,7 @@ def render_versions(head: str, glgdbh: str, events: list[tuple], bad: dict[int, 
     urges = 0
     lc: list[str] = []
     out: list[str] = []
-    last = len(events) - 1 if upto is None else upto
+    last = len(events) - 1 if only is None else only
     text_of = seconds_text
     for pos, (gx, action, actor, note, deadline) in enumerate(events):
         gxsj = text_of(gx)
@@ -63,6 +63,8 @@ def render_versions(head: str, glgdbh: str, events: list[tuple], bad: dict[int, 
             reopened, bjsj_text, hfmyd_text = 1, "null", "null"
         if action != "归档":  # action words, unit names, notes and times hold no character JSON must escape
             lc.append(f'{{"dz": "{action}", "sj": "{gxsj}", "dw": "{actor}", "yj": "{note}"}}')
+        if only is not None and pos < only:
+            continue  # the state so far is all a later version needs
         pdsj, line_head = pdsj_text, head
         broken = bad.get(pos) if bad else None
         if broken is not None:
@@ -88,11 +90,11 @@ def order_line(head: str, glgdbh: str, events: list[tuple], bad: dict[int, tuple
     return b"".join((head.encode("utf-8"), b', "@t": ', times, b', "@e": ', plan, b', "@bad": ', broken, b', "@g": "', glgdbh.encode("utf-8"), b'"}'))
 
 
-def versions_of_order_line(line: bytes, upto: int | None = None) -> list[bytes]:
-    """The API records of an order line's versions 0..upto (default: all), as the plain store holds them."""
+def version_of_order_line(line: bytes, k: int) -> bytes:
+    """The API record of version k of an order line, as the plain store holds it."""
     cut = line.find(ORDER_TAIL)
     head = line[:cut].decode("utf-8")
     tail = orjson.loads(b"{" + line[cut + 2:])
     events = [(t, *e) for t, e in zip(tail["@t"], tail["@e"])]
     bad = {k: (field, text) for k, field, text in tail["@bad"]}
-    return [v.encode("utf-8") for v in render_versions(head, tail["@g"], events, bad, upto)]
+    return render_versions(head, tail["@g"], events, bad, only=k)[0].encode("utf-8")
