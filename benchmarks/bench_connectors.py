@@ -1,11 +1,12 @@
 """Connector benchmark: load a simulated landing folder into a fresh warehouse's current layer.
 
-    python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345]
+    python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345] [--in-process-12345]
 
 With ``--simulate-days`` the simulator first writes DIR (in a subprocess, not timed, not in the peak memory).
 File feeds are loaded with ``load_file_feed``; 12345 through the simulator's HTTP server (``gongzhi serve-12345``,
 run as a separate process so that its CPU time and memory are measured apart from the connector's) with
-``load_12345``. Results: benchmarks/results/connectors.json.
+``load_12345``, whose fetch and map run in two forked worker processes (their CPU time is added to the
+12345 and total CPU seconds) unless ``--in-process-12345``. Results: benchmarks/results/connectors.json.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-12345", action="store_true")
     parser.add_argument("--channels", default="110,petition,hotline,12345",
                         help="comma-separated channels to load (default: all four)")
+    parser.add_argument("--in-process-12345", action="store_true",
+                        help="fetch, map and write 12345 in this process (no worker processes), to compare")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -47,6 +50,7 @@ def main(argv: list[str]) -> int:
         print(f"no landing folder in {home}: run gongzhi simulate or pass --simulate-days", file=sys.stderr)
         return 2
 
+    from connectors import load
     from connectors.api12345 import CursorStore
     from connectors.load import load_12345, load_file_feed
     from connectors.pii import PiiHasher
@@ -58,6 +62,7 @@ def main(argv: list[str]) -> int:
     cursor_path = home / "state" / "bench_12345_cursor.json"
     cursor_path.unlink(missing_ok=True)
     pii = PiiHasher("benchmark-key")
+    load.WORKER_PROCESSES_12345 = not args.in_process_12345
     load_at_start = os.getloadavg()
     channels = {}
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -112,6 +117,7 @@ def main(argv: list[str]) -> int:
         "server_12345": server_figures,
         "warehouse_mb": round(warehouse.stat().st_size / 2**20, 1),
         "channels": channels,
+        "workers_12345": load.WORKER_PROCESSES_12345,
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load_at_start],
                     "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                     "python": platform.python_version()},
