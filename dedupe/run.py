@@ -8,6 +8,7 @@ one transaction. Old assignments are never re-clustered; case ids never change.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -360,12 +361,16 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
     report.case_merges = len(result.merges)
 
     survivors = sorted({result.cases[result.resolve(into)].case_id for _, into, _ in result.merges})
-    store.derive_links(con, "link_arrow", changed_since, survivors)
-    con.unregister("link_arrow")
-    _write_review(con, records, result, decisions, report)
+    # the review rows are gathered (Python) while DuckDB derives the links (which releases the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        review = pool.submit(_review_table, records, result)
+        store.derive_links(con, "link_arrow", changed_since, survivors)
+        con.unregister("link_arrow")
+        _write_review(con, review.result(), decisions, report)
 
 
-def _write_review(con, records, result: cluster.Assignment, decisions: store.Decisions, report: MatchReport) -> None:
+def _review_table(records, result: cluster.Assignment) -> pa.Table:
+    """The review pairs left in two cases, each pair once (its first score), as REVIEW_SCHEMA rows."""
     rows = {name: [] for name in store.REVIEW_SCHEMA.names}
     seen = set()
     final = [result.resolve(c) for c in range(len(result.cases))]
@@ -384,7 +389,10 @@ def _write_review(con, records, result: cluster.Assignment, decisions: store.Dec
         rows["source_id_b"].append(key[1][1])
         rows["match_score"].append(round(float(p), 6))
         rows["decision"].append(None)
-    review = pa.table(rows, schema=store.REVIEW_SCHEMA)
+    return pa.table(rows, schema=store.REVIEW_SCHEMA)
+
+
+def _write_review(con, review: pa.Table, decisions: store.Decisions, report: MatchReport) -> None:
     con.register("review_arrow", review)
     before = con.execute("SELECT count(*) FROM core.match_review").fetchall()[0][0]
     con.execute(
