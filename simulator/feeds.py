@@ -138,7 +138,8 @@ class FeedWriter:
         data = ("\n".join(lines) + "\n").encode("utf-8")
         if gz:
             bio = io.BytesIO()
-            with gzip.GzipFile(filename="", mode="wb", fileobj=bio, mtime=0) as fh:
+            # level 6 (zlib's default): 3× less CPU than gzip's 9 for ~3 % more bytes
+            with gzip.GzipFile(filename="", mode="wb", fileobj=bio, mtime=0, compresslevel=6) as fh:
                 fh.write(data)
             data = bio.getvalue()
         self._write(self.landing / "hotline" / code / name, data)
