@@ -93,6 +93,25 @@ def relayed_from_110(content: str | None) -> bool:
     return bool(content) and _relay_marker_re().match(content) is not None
 
 
+def relayed_from_110_many(contents) -> np.ndarray:
+    """[relayed_from_110(c) for c in contents] for an Arrow string column: the marker is first searched anywhere in
+    the raw texts column-wise (RE2; a superset of the anchored match), the anchored pattern then runs only on the
+    few texts that contain it."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    body = _relay_marker_re().pattern
+    assert body.startswith(_RELAY_LEAD)
+    anywhere = pc.fill_null(pc.match_substring_regex(contents, re2_pattern(re.compile(body[len(_RELAY_LEAD):]))), False)
+    maybe = np.flatnonzero(np.asarray(anywhere.to_numpy(zero_copy_only=False), dtype=bool))
+    out = np.zeros(len(contents), dtype=bool)
+    out[maybe] = [relayed_from_110(text) for text in contents.take(maybe).to_pylist()]
+    return out
+
+
+_RELAY_LEAD = r"\s*"  # leading white space before the marker (Python's \s: RE2's is ASCII only)
+
+
 @lru_cache(maxsize=1)
 def _relay_marker_re() -> re.Pattern:
     """RELAY_FROM_110 at the start of the simplified, stripped text with its spaces removed, as one pattern on the
@@ -104,7 +123,7 @@ def _relay_marker_re() -> re.Pattern:
         sources = {char} if ord(char) not in table else set()
         sources |= {chr(code) for code, value in table.items() if value == char}
         parts.append("[" + "".join(re.escape(source) for source in sorted(sources)) + "]")
-    return re.compile(r"\s*" + spaces.join(parts))
+    return re.compile(_RELAY_LEAD + spaces.join(parts))
 
 
 def clean_text(text: str | None) -> str:

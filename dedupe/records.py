@@ -177,6 +177,24 @@ def encode(values: list[str]) -> np.ndarray:
     return codes
 
 
+def _equals(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    return np.asarray(pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _linked_orders(table: pa.Table, is_12345: np.ndarray) -> np.ndarray:
+    """Per intake: the record index of the 12345 order its call-taker linked it to (关联工单), -1 when none is in
+    the batch; only 12345 orders carry such links."""
+    orders = np.flatnonzero(is_12345)
+    links = table.column("linked_source_id")
+    found = pc.index_in(links, value_set=table.column("source_id").take(orders).combine_chunks())
+    position = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    named = np.asarray(pc.fill_null(pc.not_equal(links, ""), False).to_numpy(zero_copy_only=False), dtype=bool)
+    linked = np.full(table.num_rows, -1, dtype=np.int64)
+    use = is_12345 & named & (position >= 0)
+    linked[use] = orders[position[use]]
+    return linked
+
+
 def _single(codes: frozenset) -> str:
     return next(iter(codes)) if len(codes) == 1 else ""
 
@@ -316,19 +334,11 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
             dispatched = dispatched_to_unit(table) if n else np.zeros(0, bool)
             closed_t = _seconds(table.column("closed_at"))
             channels = columns[_TEXT_COLUMNS.index("channel")]
-            contents = columns[_TEXT_COLUMNS.index("content")]
-            from_110 = np.fromiter((c == "110" for c in channels), dtype=bool, count=n)
-            relayed_110 = np.fromiter(
-                (c == "12345" and normalize.relayed_from_110(text) for c, text in zip(channels, contents)),
-                dtype=bool, count=n,
-            )
+            from_110 = _equals(table.column("channel"), "110")
+            is_12345 = _equals(table.column("channel"), "12345")
+            relayed_110 = is_12345 & normalize.relayed_from_110_many(table.column("content"))
             source_ids = table.column("source_id").to_pylist()
-            order_of_12345 = {sid: k for k, (c, sid) in enumerate(zip(channels, source_ids)) if c == "12345"}
-            linked_to = np.fromiter(
-                (order_of_12345.get(link, -1) if c == "12345" and link else -1
-                 for c, link in zip(channels, table.column("linked_source_id").to_pylist())),
-                dtype=np.int64, count=n,
-            )
+            linked_to = _linked_orders(table, is_12345)
             callers = _strings(table, "caller_key")
             caller_codes = encode(callers)
             parts = pending.get() if pending is not None else list(map(_normalise_chunk, bounds))

@@ -30,6 +30,27 @@ def test_relay_marker_as_simplify_would_read_it(content):
     assert relayed_from_110(content) == simplify(content).replace(" ", "").startswith(normalize.RELAY_FROM_110)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=list(" \t\n\u3000\u2003\x1c1１0０转轉来來x"), max_size=10)),
+                max_size=12))
+def test_relay_marker_column_wise_equals_per_text(contents):
+    import pyarrow as pa
+
+    column = pa.chunked_array([pa.array(contents, type=pa.string())])
+    assert normalize.relayed_from_110_many(column).tolist() == [relayed_from_110(c) for c in contents]
+
+
+def test_linked_orders_point_at_the_12345_order_in_the_batch():
+    import pyarrow as pa
+
+    table = pa.table({"channel": ["12345", "12345", "110", "12345", "12345"],
+                      "source_id": ["A", "B", "A", "C", "D"],
+                      "linked_source_id": [None, "A", "B", "Z", ""]})
+    is_12345 = np.array([True, True, False, True, True])
+    # B links to the 12345 order A (not the 110 call A); a 110 call carries no link; Z is not in the batch
+    assert records._linked_orders(table, is_12345).tolist() == [-1, 0, -1, -1, -1]
+
+
 def test_gazetteer_batch_finds_the_leftmost_longest_name_like_find():
     gazetteer = Gazetteer(["阳光府", "阳光府二期", "滨湖国际", "国际花园"])
     samples = ["住在阳光府二期门口", "滨湖国际花园旁", "没有地名", "", "国际花园和阳光府", "阳光"]
