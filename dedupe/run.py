@@ -288,8 +288,9 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
     """rows: the context's rows in record order (received_at, caller_key: what derive_links needs of them)."""
     # column-wise: one row per new intake (a Python loop over 1 M intakes cost seconds)
     new_positions = np.flatnonzero(is_new)
-    resolved = np.fromiter((result.resolve(c) for c in result.case[new_positions].tolist()), dtype=np.int64,
-                           count=len(new_positions))
+    survivor = np.fromiter((result.resolve(c) for c in range(len(result.cases))), dtype=np.int64,
+                           count=len(result.cases))  # per case position, the position of the case it lives on in
+    resolved = survivor[result.case[new_positions]] if len(new_positions) else np.zeros(0, dtype=np.int64)
     case_ids = np.array([s.case_id for s in result.cases] or [""], dtype=object)
     case_is_new = np.fromiter((s.is_new for s in result.cases), dtype=bool, count=len(result.cases))
     channel = np.array(records.channel, dtype=object)
@@ -321,16 +322,17 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
     new_cases = [s for s in result.cases if s.is_new]
     report.new_cases = sum(1 for s in new_cases if s.merged_into is None)
     report.repeats = sum(1 for s in new_cases if s.repeat_of is not None and s.merged_into is None)
-    case_rows = {name: [] for name in store.CASE_SCHEMA.names}
-    for s in new_cases:
-        first = s.first_index
-        case_rows["case_id"].append(s.case_id)
-        case_rows["lead_channel"].append(records.channel[first])
-        case_rows["lead_source_id"].append(records.source_id[first])
-        case_rows["repeat_of_case_id"].append(s.repeat_of)
-        case_rows["merged_into_case_id"].append(
+    firsts = [s.first_index for s in new_cases]
+    case_rows = {
+        "case_id": [s.case_id for s in new_cases],
+        "lead_channel": [records.channel[k] for k in firsts],  # the derived lead replaces it (store.derive_links)
+        "lead_source_id": [records.source_id[k] for k in firsts],
+        "repeat_of_case_id": [s.repeat_of for s in new_cases],
+        "merged_into_case_id": [
             result.cases[result.resolve(s.merged_into)].case_id if s.merged_into is not None else None
-        )
+            for s in new_cases
+        ],
+    }
     # created_at column-wise: microseconds since the epoch (naive CST, as records.t counts them)
     first_t = np.fromiter((s.first_t for s in new_cases), dtype=np.float64, count=len(new_cases))
     case_rows["created_at"] = pa.array(np.round(first_t * 1e6).astype(np.int64), type=pa.timestamp("us"))
