@@ -49,7 +49,7 @@ def _lead_order(records: Records, k: int) -> tuple:
     return (not records.dispatched[k], k)
 
 
-@dataclass(slots=True)  # slots: hundreds of thousands are created per run, attribute access in the hot loop
+@dataclass
 class CaseState:
     case_id: str
     first_index: int  # the intake that created it (its place anchors the case)
@@ -277,51 +277,30 @@ def assign(
     for a, b, p in zip(nodes[reviewed].tolist(), neighbours[reviewed].tolist(), probs[reviewed].tolist()):
         quiet_review.setdefault(a, []).append((a, b, p))
 
-    new_intakes = np.flatnonzero(is_new)
-    strong_list = strong.tolist()
-    t_of = records.t.tolist()
-    review = result.review
-    patterns_per_code = scoring.PATTERNS
-    # the entries of a run of intakes as Python lists at once (one conversion per block, not four per intake)
-    block_end, block_lo = -1, 0
-    for x in new_intakes.tolist():
-        if not strong_list[x]:
-            review.extend(quiet_review.get(x, ()))
+    for x in np.flatnonzero(is_new).tolist():
+        if not strong[x]:
+            result.review.extend(quiet_review.get(x, ()))
             _create(result, records, x, repeat_of=None)
             continue
-        if x >= block_end:
-            block_end = min(x + _LOOP_BLOCK, n)
-            block_lo, block_hi = int(offsets[x]), int(offsets[block_end])
-            block_neighbours = neighbours[block_lo:block_hi].tolist()
-            block_probs = probs[block_lo:block_hi].tolist()
-            block_codes = pats[block_lo:block_hi].tolist() if pooled else [0] * (block_hi - block_lo)
-        lo, hi = int(offsets[x]) - block_lo, int(offsets[x + 1]) - block_lo
-        best: dict[int, float] = {}  # case position -> best probability
-        best_member: dict[int, int] = {}  # case position -> the member with it
+        lo, hi = int(offsets[x]), int(offsets[x + 1])
+        best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
         worst: dict[int, float] = {}
         total: dict[int, float] = {}
         codes: dict[int, int] = {}  # case position -> pooled pattern code of x's comparisons with its members
         apart: set[int] = set()
-        member_neighbours = block_neighbours[lo:hi]
-        member_cases = case[member_neighbours].tolist()
-        for nb, p, c, code in zip(member_neighbours, block_probs[lo:hi], member_cases, block_codes[lo:hi]):
+        member_cases = case[neighbours[lo:hi]].tolist()
+        member_codes = pats[lo:hi].tolist() if pooled else [0] * (hi - lo)
+        for nb, p, c, code in zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist(), member_cases, member_codes):
             if c < 0:
                 continue
             if cases[c].merged_into is not None:
                 c = result.resolve(c)
             if REVIEW_LOW <= p < AUTO_MATCH:
-                review.append((x, nb, p))  # kept only if the two end in different cases
-            if p > best.get(c, -1.0):
-                best[c] = p
-                best_member[c] = nb
+                result.review.append((x, nb, p))  # kept only if the two end in different cases
+            if p > best.get(c, (-1.0, -1))[0]:
+                best[c] = (p, nb)
             if pooled:
-                if c in codes:
-                    pair_key = codes[c] * patterns_per_code + code
-                    pooled_code = pooled_memo.get(pair_key)
-                    codes[c] = pooled_code if pooled_code is not None else evidence.pooled_code(
-                        codes[c], code, pooled_memo)
-                else:
-                    codes[c] = code
+                codes[c] = code if c not in codes else evidence.pooled_code(codes[c], code, pooled_memo)
                 if place_apart[code] or p <= CANNOT_LINK:
                     apart.add(c)
             else:
@@ -329,8 +308,7 @@ def assign(
                 total[c] = total.get(c, 0.0) + p
         if pooled:
             options = []
-            for c, p in best.items():
-                member = best_member[c]
+            for c, (p, member) in best.items():
                 state = cases[c]
                 score = max(p, prob_of_code[codes[c]])
                 if score < AUTO_MATCH:
@@ -347,13 +325,12 @@ def assign(
                 if c in apart or not _compatible(records, points, x, state):
                     result.review.append((x, member, score))
                     continue
-                is_open = not state.closed_before(records, t_of[x])
+                is_open = not state.closed_before(records, records.t[x])
                 options.append((is_open, score, -state.first_t, c, member))
             _decide(result, records, points, x, options)
             continue
         options = []
-        for c, p in best.items():
-            member = best_member[c]
+        for c, (p, member) in best.items():
             state = cases[c]
             if p < AUTO_MATCH:
                 continue
@@ -365,13 +342,10 @@ def assign(
             ):
                 result.review.append((x, member, p))
                 continue
-            is_open = not state.closed_before(records, t_of[x])
+            is_open = not state.closed_before(records, records.t[x])
             options.append((is_open, p, -state.first_t, c, member))
         _decide(result, records, points, x, options)
     return result
-
-
-_LOOP_BLOCK = 4096  # intakes whose adjacency entries are converted to Python lists at once
 
 
 def _decide(result: Assignment, records: Records, points: _OwnPoints, x: int, options: list) -> None:
@@ -401,20 +375,17 @@ def _decide(result: Assignment, records: Records, points: _OwnPoints, x: int, op
 
 @dataclass
 class _OwnPoints:
-    """Each record's own point, time and window as Python floats (the per-member checks run in Python: numpy
-    scalars cost more than the arithmetic); own is False for records without a point or with a borrowed one."""
+    """Each record's own point as Python floats (the per-member distance checks run in Python: numpy scalars cost
+    more than the arithmetic); own is False for records without one or with a borrowed one."""
 
     lon: list[float]
     lat: list[float]
     own: list[bool]
-    t: list[float]
-    window: list[float]
 
     @classmethod
     def of(cls, records: Records) -> "_OwnPoints":
         own = np.asarray(records.has_point, dtype=bool) & ~np.asarray(records.approximate, dtype=bool)
-        return cls(records.lon.tolist(), records.lat.tolist(), own.tolist(), records.t.tolist(),
-                   records.window_s.tolist())
+        return cls(records.lon.tolist(), records.lat.tolist(), own.tolist())
 
     def apart(self, a: int, b: int) -> bool:
         dx = (self.lon[a] - self.lon[b]) * METRES_PER_DEG_LON
@@ -423,8 +394,8 @@ class _OwnPoints:
 
 
 def _compatible(records: Records, points: _OwnPoints, x: int, state: CaseState) -> bool:
-    window = max(state.window_s, points.window[x])
-    if points.t[x] - state.first_t > window:
+    window = max(state.window_s, float(records.window_s[x]))
+    if records.t[x] - state.first_t > window:
         return False
     if not points.own[x]:
         return True
