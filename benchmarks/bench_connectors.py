@@ -1,12 +1,12 @@
 """Connector benchmark: load a simulated landing folder into a fresh warehouse's current layer.
 
-    python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345] [--in-process-12345]
+    python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345] [--workers-12345]
 
 With ``--simulate-days`` the simulator first writes DIR (in a subprocess, not timed, not in the peak memory).
 File feeds are loaded with ``load_file_feed``; 12345 through the simulator's HTTP server (``gongzhi serve-12345``,
 run as a separate process so that its CPU time and memory are measured apart from the connector's) with
-``load_12345``, whose fetch and map run in two forked worker processes (their CPU time is added to the
-12345 and total CPU seconds) unless ``--in-process-12345``. Results: benchmarks/results/connectors.json.
+``load_12345`` (with ``--workers-12345`` its fetch and map run in two forked worker processes, whose CPU time
+is added to the 12345 and total CPU seconds). Results: benchmarks/results/connectors.json.
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-12345", action="store_true")
     parser.add_argument("--channels", default="110,petition,hotline,12345",
                         help="comma-separated channels to load (default: all four)")
-    parser.add_argument("--in-process-12345", action="store_true",
-                        help="fetch, map and write 12345 in this process (no worker processes), to compare")
+    parser.add_argument("--workers-12345", action="store_true",
+                        help="fetch and map 12345 in two worker processes (load.WORKER_PROCESSES_12345)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
     cursor_path = home / "state" / "bench_12345_cursor.json"
     cursor_path.unlink(missing_ok=True)
     pii = PiiHasher("benchmark-key")
-    load.WORKER_PROCESSES_12345 = not args.in_process_12345
+    load.WORKER_PROCESSES_12345 = args.workers_12345
     load_at_start = os.getloadavg()
     channels = {}
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -84,7 +84,8 @@ def main(argv: list[str]) -> int:
             report = load_12345(warehouse, url, "bench", CursorStore(cursor_path), pii=pii)
             # fetch (+ checksum) and map run in two forked worker processes: their CPU time counts with this one's
             worker_cpu = sum(report.seconds.get(f"{w}_worker_cpu", 0.0) for w in ("fetch", "map"))
-            worker_peak_mb = sum(report.seconds.get(f"{w}_worker_peak_rss_mb", 0.0) for w in ("fetch", "map"))
+            worker_peak_mb = (sum(report.seconds.get(f"{w}_worker_peak_rss_mb", 0.0) for w in ("fetch", "map"))
+                              if load.WORKER_PROCESSES_12345 else None)
             channels["12345"] = _figures(report, time.perf_counter() - t, time.process_time() - cpu + worker_cpu)
             channels["12345"]["stage_seconds"] = {k: round(v, 2) for k, v in report.seconds.items()}
             server_figures = {"cpu_seconds_while_loading": round(_process_cpu_seconds(pid) - server_cpu_before, 2),

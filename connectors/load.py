@@ -498,11 +498,12 @@ def _map_fetched(items, pii):
         _collect_garbage()
 
 
-# Fetch (with checksums) and map run in two forked worker processes while this one writes: the machine's two
-# cores share three stages instead of one stage holding the GIL (fetching and mapping are Python most of the
-# time). The fetch worker hands pages to the map worker as the response bodies (bytes), which it parses again:
-# ~8 CPU us per record more in all, but no Python objects pickled. False: every stage in this process.
-WORKER_PROCESSES_12345 = True
+# True: fetch (with checksums) and map run in two forked worker processes while this one writes, three stages
+# on the machine's two cores instead of one stage holding the GIL. The fetch worker hands pages to the map
+# worker as the response bodies (bytes), parsed again there: no Python objects pickled. Off by default: on the
+# shared 2-core machine it cost ~25 % more CPU (re-parsing, Arrow IPC, three processes' caches) and gained no
+# wall time (docs/connectors.md, session 5); it can pay where cores are free.
+WORKER_PROCESSES_12345 = False
 
 
 def _to_ipc(tables: list[pa.Table]) -> pa.Buffer | None:
@@ -600,8 +601,8 @@ def _map_worker(sender, unused, receiver, pii) -> None:
 @contextlib.contextmanager
 def _fetch_and_map_stage(base_url: str, token: str, after, done: set[str], pii):
     """Yields an iterator of ``_Chunk``s ending with an ``_End``: from two forked worker processes (fetch, then
-    map), or from this process when it cannot have them (``WORKER_PROCESSES_12345`` false, or a daemonic
-    process)."""
+    map) when ``WORKER_PROCESSES_12345`` is set and this process can have children (it is not daemonic), else
+    from this process."""
     if not WORKER_PROCESSES_12345 or multiprocessing.current_process().daemon:
         yield _map_fetched(_fetch(base_url, token, after, done), pii)
         return
@@ -636,13 +637,14 @@ def _fetch_and_map_stage(base_url: str, token: str, after, done: set[str], pii):
 
 def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii) -> LoadReport:
     """Fetch work orders changed since the stored cursor, page by page: each page is one delivery. Pages are
-    fetched and checksummed in one worker process, mapped in another, and committed here, ``BATCH_ROWS_12345``
-    rows at a time; only then does the cursor advance past them (a crash in between re-fetches those pages;
-    their checksums skip them). A batch is written on a second thread while the next one is received."""
+    fetched, checksummed and mapped ``MAP_ROWS_12345`` records at a time (in worker processes with
+    ``WORKER_PROCESSES_12345``) and committed ``BATCH_ROWS_12345`` rows at a time; only then does the cursor
+    advance past them (a crash in between re-fetches those pages; their checksums skip them). A batch is written
+    on a second thread while the next one is fetched and mapped."""
     report = LoadReport("12345")
     with Warehouse(warehouse) as wh:
         done = wh.loaded_checksums("12345")
-    # (the workers are forked before the warehouse is opened for writing: no DuckDB connection crosses the fork)
+    # (workers are forked before the warehouse is opened for writing: no DuckDB connection crosses a fork)
     with _cyclic_gc_paused(), _fetch_and_map_stage(base_url, token, cursor_store.get(), done, pii) as chunks, \
             Warehouse(warehouse) as wh:
         batch = _PageBatch(wh, report, cursor_store)

@@ -102,7 +102,9 @@ def fake_api(monkeypatch, delivered: list[Page], then: Exception | None = None):
     monkeypatch.setattr(api12345, "fetch_work_orders", fetch)
 
 
-def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(monkeypatch, tmp_path):
+@pytest.mark.parametrize("workers", [False, True], ids=["in-process", "worker-processes"])
+def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(monkeypatch, tmp_path, workers):
+    monkeypatch.setattr(load, "WORKER_PROCESSES_12345", workers)
     monkeypatch.setattr(load, "BATCH_ROWS_12345", 2)
     delivered = pages(5)
     fake_api(monkeypatch, delivered, then=api12345.Api12345Error("gave up"))
@@ -114,7 +116,9 @@ def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(m
     assert datetime.fromisoformat(cursor.get()).replace(tzinfo=None) == delivered[-1].cursor_after
 
 
-def test_the_cursor_does_not_pass_a_batch_that_failed_to_commit(monkeypatch, tmp_path):
+@pytest.mark.parametrize("workers", [False, True], ids=["in-process", "worker-processes"])
+def test_the_cursor_does_not_pass_a_batch_that_failed_to_commit(monkeypatch, tmp_path, workers):
+    monkeypatch.setattr(load, "WORKER_PROCESSES_12345", workers)
     monkeypatch.setattr(load, "BATCH_ROWS_12345", 2)
     delivered = pages(5)
     fake_api(monkeypatch, delivered)

@@ -72,6 +72,7 @@ def test_worker_processes_load_what_one_process_loads(httpserver, tmp_path, monk
 
     bad = {"gdbh": "", "slsj": "2024-03-05 09:00:00", "gxsj": "2024-03-06 11:00:00", "ldhm": "13805512345"}
     serve(httpserver, RECORDS + [bad])
+    monkeypatch.setattr(load, "WORKER_PROCESSES_12345", True)
     in_workers = load_12345(tmp_path / "a.duckdb", httpserver.url_for(""), "secret",
                             CursorStore(tmp_path / "a.json"), pii=PII)
     monkeypatch.setattr(load, "WORKER_PROCESSES_12345", False)
