@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="processes generating in parallel (the output does not depend on it)")
     p.add_argument("--compact-12345", action="store_true",
-                   help="store later 12345 versions as deltas (about half the disk; gongzhi serve-12345 expands them)")
+                   help="write the 12345 store as an order store: each work order once with its event plan "
+                        "(about a quarter of the disk, less CPU; gongzhi serve-12345 renders the versions)")
     p.add_argument("--home", type=Path, default=None, help="default: $GONGZHI_HOME")
     return p
 

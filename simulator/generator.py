@@ -76,9 +76,10 @@ class SimulationConfig:
     fault_rate: float = 0.01
     seed: int = 20240301
     repeat_share: float = 0.22  # share of intakes that repeat an incident already reported
-    # 12345 store with later versions as deltas of the order's first version (server12345 expands them, so the
-    # API serves the same bytes); about half the size: for long runs. Off by default: plain lines are the
-    # API records themselves, which tests and benchmarks read directly.
+    # the 12345 store as an order store: each work order once, its head and event plan (simulator/store12345.py;
+    # server12345 renders the versions, so the API serves the same bytes); about a quarter of the size and less
+    # CPU: for long runs. Off by default: plain lines are the API records themselves, which tests and
+    # benchmarks read directly.
     compact_12345: bool = False
 
 
