@@ -161,7 +161,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--dir", type=Path, default=None, help="parent of the temporary output directory")
     p.add_argument("--keep", action="store_true")
     p.add_argument("--note", default="")
-    p.add_argument("--compact-12345", action="store_true", help="write the compact 12345 store (deltas)")
+    p.add_argument("--compact-12345", action="store_true", help="write the 12345 order store (each order once)")
     p.add_argument("--pages", type=int, default=20,
                    help="pages of 500 records read from the store afterwards (0: do not index the store)")
     args = p.parse_args(argv)
