@@ -141,9 +141,8 @@ def derive_links(con: duckdb.DuckDBPyConnection, new_links: str, since, touched:
     later version may dispatch an intake, which can change its case's lead; a version is delivered after its own
     time, so an older one was seen by an earlier run). Other cases keep their rows: nothing they depend on changed.
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE extra_touched (case_id VARCHAR)")
-    if touched:
-        con.executemany("INSERT INTO extra_touched VALUES (?)", [(c,) for c in touched])
+    # an Arrow table, not executemany: DuckDB inserts parameter rows one at a time (~0.3 ms each)
+    con.register("extra_touched", pa.table({"case_id": pa.array(list(touched), type=pa.string())}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE touched_case AS
             SELECT case_id FROM {new_links}
@@ -173,3 +172,4 @@ def derive_links(con: duckdb.DuckDBPyConnection, new_links: str, since, touched:
            FROM (SELECT case_id, min(received_at) AS first_at FROM derived_link GROUP BY case_id) f
            WHERE f.case_id = c.case_id AND f.first_at < c.created_at"""
     )
+    con.unregister("extra_touched")
