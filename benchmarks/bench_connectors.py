@@ -1,12 +1,11 @@
 """Connector benchmark: load a simulated landing folder into a fresh warehouse's current layer.
 
-    python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345] [--workers-12345]
+    python -m benchmarks connectors --home DIR [--simulate-days N --per-day M] [--skip-12345]
 
 With ``--simulate-days`` the simulator first writes DIR (in a subprocess, not timed, not in the peak memory).
 File feeds are loaded with ``load_file_feed``; 12345 through the simulator's HTTP server (``gongzhi serve-12345``,
 run as a separate process so that its CPU time and memory are measured apart from the connector's) with
-``load_12345`` (with ``--workers-12345`` its fetch and map run in two forked worker processes, whose CPU time
-is added to the 12345 and total CPU seconds). Results: benchmarks/results/connectors.json.
+``load_12345``. Results: benchmarks/results/connectors.json.
 """
 from __future__ import annotations
 
@@ -34,8 +33,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-12345", action="store_true")
     parser.add_argument("--channels", default="110,petition,hotline,12345",
                         help="comma-separated channels to load (default: all four)")
-    parser.add_argument("--workers-12345", action="store_true",
-                        help="fetch and map 12345 in two worker processes (load.WORKER_PROCESSES_12345)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -50,7 +47,6 @@ def main(argv: list[str]) -> int:
         print(f"no landing folder in {home}: run gongzhi simulate or pass --simulate-days", file=sys.stderr)
         return 2
 
-    from connectors import load
     from connectors.api12345 import CursorStore
     from connectors.load import load_12345, load_file_feed
     from connectors.pii import PiiHasher
@@ -62,7 +58,6 @@ def main(argv: list[str]) -> int:
     cursor_path = home / "state" / "bench_12345_cursor.json"
     cursor_path.unlink(missing_ok=True)
     pii = PiiHasher("benchmark-key")
-    load.WORKER_PROCESSES_12345 = args.workers_12345
     load_at_start = os.getloadavg()
     channels = {}
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -74,7 +69,6 @@ def main(argv: list[str]) -> int:
         print(report.summary(), f"{channels[channel]['seconds']} s", flush=True)
     server_index_seconds = None
     server_figures = None
-    worker_cpu, worker_peak_mb = 0.0, None
     if not args.skip_12345 and "12345" in wanted and (home / "landing" / "12345").is_dir():
         t = time.perf_counter()
         with _server_process(home / "landing" / "12345") as (url, pid):
@@ -82,18 +76,14 @@ def main(argv: list[str]) -> int:
             server_cpu_before = _process_cpu_seconds(pid)
             t, cpu = time.perf_counter(), time.process_time()
             report = load_12345(warehouse, url, "bench", CursorStore(cursor_path), pii=pii)
-            # fetch (+ checksum) and map run in two forked worker processes: their CPU time counts with this one's
-            worker_cpu = sum(report.seconds.get(f"{w}_worker_cpu", 0.0) for w in ("fetch", "map"))
-            worker_peak_mb = (sum(report.seconds.get(f"{w}_worker_peak_rss_mb", 0.0) for w in ("fetch", "map"))
-                              if load.WORKER_PROCESSES_12345 else None)
-            channels["12345"] = _figures(report, time.perf_counter() - t, time.process_time() - cpu + worker_cpu)
+            channels["12345"] = _figures(report, time.perf_counter() - t, time.process_time() - cpu)
             channels["12345"]["stage_seconds"] = {k: round(v, 2) for k, v in report.seconds.items()}
             server_figures = {"cpu_seconds_while_loading": round(_process_cpu_seconds(pid) - server_cpu_before, 2),
                               "peak_rss_mb": _process_peak_rss_mb(pid)}
         print(report.summary(), f"{channels['12345']['seconds']} s", channels["12345"]["stage_seconds"],
               server_figures, flush=True)
     total_seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started + worker_cpu
+    cpu_seconds = time.process_time() - cpu_started
     with duckdb.connect(str(warehouse), read_only=True) as con:
         current = con.execute("SELECT count(*) FROM core.intake").fetchone()[0]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -111,14 +101,11 @@ def main(argv: list[str]) -> int:
         "intakes_per_second": round(current / total_seconds, 1),
         "versions_per_second": round(versions / total_seconds, 1),
         "peak_rss_mb": round(peak_mb, 1),
-        # the 12345 fetch and map workers together (forked: their peaks count the pages they share with this one)
-        "workers_12345_peak_rss_mb": None if worker_peak_mb is None else round(worker_peak_mb, 1),
         "server_12345_index_seconds": server_index_seconds,
         # the simulator's 12345 server, a separate process: its CPU time while the connector loaded, its memory
         "server_12345": server_figures,
         "warehouse_mb": round(warehouse.stat().st_size / 2**20, 1),
         "channels": channels,
-        "workers_12345": load.WORKER_PROCESSES_12345,
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load_at_start],
                     "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                     "python": platform.python_version()},

@@ -212,26 +212,6 @@ class Page:
     delivery: str  # names the request: 12345:updated_after=<ISO>:page=<n>
     cursor_after: datetime | None  # every version with gxsj <= this has been yielded once this page is committed
     total: int  # the server's total for this request's updated_after
-    # With ``fetch_work_orders(..., keep_body=True)``: the response body as received, and the places of
-    # ``records`` among its records (None: all of them), so that another process can rebuild ``records`` from
-    # the bytes (``records_from_body``) instead of receiving Python objects.
-    body: bytes | None = None
-    fresh: tuple[int, ...] | None = None
-
-
-def _parse_body(content: bytes) -> Any:
-    """A response body as JSON (orjson; the standard library for what orjson refuses at the edges: NaN,
-    integers beyond 64 bits). Raises ValueError when it is not JSON."""
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)
-
-
-def records_from_body(body: bytes, fresh: tuple[int, ...] | None) -> list:
-    """A ``Page``'s records, rebuilt from its ``body`` and ``fresh`` (the same objects the fetch yielded)."""
-    records = _parse_body(body)["data"]["records"]
-    return records if fresh is None else [records[i] for i in fresh]
 
 
 def _version_key(record: Any) -> tuple:
@@ -269,9 +249,8 @@ def _total(value: Any) -> int:
         return 0
 
 
-def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]) -> tuple[dict, bytes]:
-    """One request; returns ``data`` and the body. Raises _Retryable for what a retry may fix, Api12345Error
-    otherwise."""
+def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]) -> dict:
+    """One request; returns ``data``. Raises _Retryable for what a retry may fix, Api12345Error otherwise."""
     try:
         response = client.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
     except httpx.TimeoutException as exc:
@@ -288,11 +267,13 @@ def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]
     if status != 200:
         # the body is the server's; scrub the token anyway so that no message can ever carry it
         raise Api12345Error(f"HTTP {status} from the 12345 API: {response.text[:200].replace(token, '***')}")
-    content = response.content
     try:
-        body = _parse_body(content)
-    except ValueError:
-        raise _Retryable("response body is not JSON") from None
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses what the standard library accepts at the edges (NaN, integers beyond 64 bits)
+            body = json.loads(response.content)
+        except ValueError:
+            raise _Retryable("response body is not JSON") from None
     if not isinstance(body, dict):
         raise _Retryable("response body is not a JSON object")
     if body.get("code") != 0:
@@ -300,7 +281,7 @@ def _get_page(client: httpx.Client, url: str, token: str, params: dict[str, Any]
     data = body.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("records"), list):
         raise _Retryable("response has no data.records list")
-    return data, content
+    return data
 
 
 def fetch_work_orders(
@@ -315,7 +296,6 @@ def fetch_work_orders(
     backoff_max: float = 30.0,
     timeout: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
-    keep_body: bool = False,
 ) -> Iterator[Page]:
     """Every work-order version changed after ``updated_after`` (exclusive; None = from the beginning), page by page.
 
@@ -354,7 +334,7 @@ def fetch_work_orders(
         reraise=True,
     )
 
-    def request(after: datetime | None, page_no: int) -> tuple[dict, bytes]:
+    def request(after: datetime | None, page_no: int) -> dict:
         params: dict[str, Any] = {"page_no": page_no, "page_size": page_size}
         if after is not None:
             params["updated_after"] = _iso_cst(after)
@@ -372,12 +352,11 @@ def fetch_work_orders(
     yielded: dict[tuple, datetime | None] = {}
     try:
         while True:
-            data, body = request(after, page_no)
+            data = request(after, page_no)
             records = data["records"]
             fresh = []
-            fresh_at = []  # places of the fresh records (kept only with keep_body)
             last = None
-            for at, record in enumerate(records):
+            for record in records:
                 gdbh = record.get("gdbh") if type(record) is dict else None
                 gxsj = record["gxsj"] if gdbh is not None and type(record.get("gxsj")) is str else None
                 if type(gdbh) is str and gxsj is not None:  # the common case of _record_time and _version_key
@@ -393,7 +372,6 @@ def fetch_work_orders(
                 if key not in yielded:
                     yielded[key] = when
                     fresh.append(record)
-                    fresh_at.append(at)
             full_page = len(records) >= page_size
             if not full_page:
                 cursor = max(after, last) if (after and last) else (last or after)
@@ -407,11 +385,7 @@ def fetch_work_orders(
                 cursor = next_after
             delivery = f"{CHANNEL}:updated_after={_iso_cst(after) if after else ''}:page={page_no}"
             if fresh or cursor != after:
-                if keep_body:
-                    yield Page(fresh, page_no, delivery, cursor, _total(data.get("total")), body,
-                               None if len(fresh) == len(records) else tuple(fresh_at))
-                else:
-                    yield Page(fresh, page_no, delivery, cursor, _total(data.get("total")))
+                yield Page(fresh, page_no, delivery, cursor, _total(data.get("total")))
             if next_page_no is None:
                 return
             if next_after != after:

@@ -14,9 +14,6 @@ import functools
 import gc
 import hashlib
 import json
-import multiprocessing
-import resource
-import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +22,6 @@ from pathlib import Path
 from typing import Callable
 
 import orjson
-import pyarrow as pa
 
 from connectors import declarative, feed110, hotline, petition
 from connectors.common import WHOLE_DELIVERY, ParsedDelivery, checksum, new_load_id
@@ -356,26 +352,44 @@ class _BackgroundWriter:
 
 
 class _PageBatch:
-    """Mapped 12345 pages waiting to be written, in load order: written in one transaction ``BATCH_ROWS_12345``
-    rows at a time on the background writer (``commit``); the cursor is stored by the same task right after its
-    transaction commits."""
+    """Fetched 12345 pages: mapped column-wise ``MAP_ROWS_12345`` records at a time, written in one transaction
+    ``BATCH_ROWS_12345`` rows at a time on the background writer (``commit``); the cursor is stored by the same
+    task right after its transaction commits."""
 
-    def __init__(self, wh: Warehouse, report: LoadReport, cursor_store):
-        self.wh, self.report, self.cursor_store = wh, report, cursor_store
+    def __init__(self, wh: Warehouse, report: LoadReport, pii, cursor_store):
+        self.wh, self.report, self.pii, self.cursor_store = wh, report, pii, cursor_store
+        self.pages: list[tuple[list, str, str]] = []  # fetched, not yet mapped
+        self.checksums: list[str] = []
+        self.rows = 0
         self.mapped: list[tuple[ParsedDelivery, str]] = []
         self.mapped_rows = 0
         self.writer = _BackgroundWriter()
 
-    def add(self, mapped: list[tuple[ParsedDelivery, str]]) -> None:
-        self.mapped.extend(mapped)
-        self.mapped_rows += sum(parsed.rows_in for parsed, _ in mapped)
+    def add(self, records: list, delivery: str, cs: str) -> None:
+        self.pages.append((records, delivery, new_load_id()))
+        self.checksums.append(cs)
+        self.rows += len(records)
+        if self.rows >= min(MAP_ROWS_12345, BATCH_ROWS_12345):
+            self._map()
+
+    def _map(self) -> None:
+        if self.pages:
+            from connectors import api12345
+
+            started = _clock()
+            parsed = api12345.map_pages(self.pages, self.pii)
+            self.report.timed("map", started)
+            self.mapped.extend(zip(parsed, self.checksums))
+            self.mapped_rows += self.rows
+            self.pages, self.checksums, self.rows = [], [], 0
 
     @property
     def full(self) -> bool:
-        return self.mapped_rows >= BATCH_ROWS_12345
+        return self.mapped_rows + self.rows >= BATCH_ROWS_12345
 
     def commit(self, cursor_after) -> None:
-        """Write what waits and store ``cursor_after`` (when not None) on the writer thread."""
+        """Map what waits, then write it and store ``cursor_after`` (when not None) on the writer thread."""
+        self._map()
         mapped, self.mapped, self.mapped_rows = self.mapped, [], 0
         wh, report, cursor_store = self.wh, self.report, self.cursor_store
 
@@ -393,277 +407,43 @@ class _PageBatch:
         _collect_garbage()  # the mapped pages just handed over were the bulk of what is alive
 
 
-@dataclass
-class _Fetched:
-    """Fetched 12345 pages not yet mapped, ``MAP_ROWS_12345`` records or so: ``pages`` as ``map_pages`` takes them
-    (records, delivery, load id) with their checksums; how many pages were seen (``found``) and skipped as
-    already loaded; the cursor once all of them are committed. Between processes the records travel as the
-    response bodies they came in (``bodies``: (body, places of the fresh records)), not as Python objects."""
-
-    pages: list[tuple[list | None, str, str]]
-    checksums: list[str]
-    found: int
-    skipped: int
-    cursor_after: object
-    bodies: list[tuple[bytes, tuple[int, ...] | None] | None] | None = None
-
-
-@dataclass
-class _Chunk:
-    """Mapped pages with their checksums, ready to write (see ``_Fetched`` for the rest)."""
-
-    mapped: list[tuple[ParsedDelivery, str]]
-    found: int
-    skipped: int
-    cursor_after: object
-
-
-@dataclass
-class _End:
-    """The fetch finished (``error`` None) or the API gave up (``error`` set: the chunks sent before it are good
-    and are committed, then it is raised). ``seconds``: stage times (LoadReport.seconds)."""
-
-    seconds: dict
-    error: BaseException | None = None
-
-
-def _fetch(base_url: str, token: str, after, done: set[str], *, keep_body: bool = False):
-    """Fetch pages from ``after`` and skip those whose checksum is in ``done``: yields ``_Fetched`` every
-    ``MAP_ROWS_12345`` records (fewer when ``BATCH_ROWS_12345`` is smaller), then one ``_End``."""
-    from connectors import api12345
-
-    timer = LoadReport("12345")  # only its stage clock is used
-    fetched = _Fetched([], [], 0, 0, None, [] if keep_body else None)
-    rows = 0
-    pages = api12345.fetch_work_orders(base_url, token, after, keep_body=keep_body)
-    while True:
-        started = _clock()
-        try:
-            page = next(pages)
-        except StopIteration:
-            break
-        except Exception as exc:  # the API gave up: the pages fetched so far are good, keep them
-            timer.timed("fetch", started)
-            yield fetched
-            yield _End(timer.seconds, exc)
-            return
-        timer.timed("fetch", started)
-        fetched.found += 1
-        started = _clock()
-        cs = _page_checksum(page.records)
-        timer.timed("checksum", started)
-        if cs in done:
-            fetched.skipped += 1
-        else:
-            shipped_as_body = keep_body and page.body is not None
-            fetched.pages.append((None if shipped_as_body else page.records, page.delivery, new_load_id()))
-            if keep_body:
-                fetched.bodies.append((page.body, page.fresh) if shipped_as_body else None)
-            fetched.checksums.append(cs)
-            rows += len(page.records)
-            done.add(cs)
-        if page.cursor_after is not None:
-            fetched.cursor_after = page.cursor_after
-        if rows >= min(MAP_ROWS_12345, BATCH_ROWS_12345):
-            yield fetched
-            fetched, rows = _Fetched([], [], 0, 0, fetched.cursor_after, [] if keep_body else None), 0
-            _collect_garbage()
-    yield fetched
-    yield _End(timer.seconds)
-
-
-def _map_fetched(items, pii):
-    """``_Fetched`` -> ``_Chunk`` (column-wise ``map_pages``); the ``_End`` is passed on with the map's times."""
-    from connectors import api12345
-
-    timer = LoadReport("12345")
-    for item in items:
-        if isinstance(item, _End):
-            for stage, seconds in timer.seconds.items():
-                item.seconds[stage] = item.seconds.get(stage, 0.0) + seconds
-            yield item
-            return
-        mapped = []
-        if item.pages:
-            started = _clock()
-            pages = item.pages
-            if item.bodies is not None:
-                pages = [page if body is None else (api12345.records_from_body(*body), page[1], page[2])
-                         for body, page in zip(item.bodies, pages)]
-            item.pages = item.bodies = None
-            mapped = list(zip(api12345.map_pages(pages, pii), item.checksums))
-            timer.timed("map", started)
-            del pages
-        yield _Chunk(mapped, item.found, item.skipped, item.cursor_after)
-        _collect_garbage()
-
-
-# True: fetch (with checksums) and map run in two forked worker processes while this one writes, three stages
-# on the machine's two cores instead of one stage holding the GIL. The fetch worker hands pages to the map
-# worker as the response bodies (bytes), parsed again there: no Python objects pickled. Off by default: on the
-# shared 2-core machine it cost ~25 % more CPU (re-parsing, Arrow IPC, three processes' caches) and gained no
-# wall time (docs/connectors.md, session 5); it can pay where cores are free.
-WORKER_PROCESSES_12345 = False
-
-
-def _to_ipc(tables: list[pa.Table]) -> pa.Buffer | None:
-    """Arrow IPC stream of the tables (slices are written as slices, not with their whole parent buffers)."""
-    tables = [t for t in tables if t is not None]
-    if not tables:
-        return None
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, tables[0].schema) as writer:
-        for table in tables:
-            writer.write_table(table)
-    return sink.getvalue()
-
-
-def _pack(chunk: _Chunk) -> tuple:
-    """A chunk for the pipe: its Arrow tables as IPC bytes (pickling a table slice would copy its whole parent)."""
-    parsed = [p for p, _ in chunk.mapped]
-    lengths = [(0 if p.row_table is None else p.row_table.num_rows,
-                0 if p.event_table is None else p.event_table.num_rows) for p in parsed]
-    rows = _to_ipc([p.row_table for p in parsed if p.row_table is not None and p.row_table.num_rows])
-    events = _to_ipc([p.event_table for p in parsed if p.event_table is not None and p.event_table.num_rows])
-    for p in parsed:
-        p.row_table = p.event_table = None
-    return chunk, lengths, rows, events
-
-
-def _unpack(packed: tuple) -> _Chunk:
-    chunk, lengths, rows, events = packed
-    row_table = pa.ipc.open_stream(rows).read_all() if rows is not None else None
-    event_table = pa.ipc.open_stream(events).read_all() if events is not None else None
-    row_at = event_at = 0
-    for (parsed, _), (n_rows, n_events) in zip(chunk.mapped, lengths):
-        if n_rows:
-            parsed.row_table = row_table.slice(row_at, n_rows)
-        if n_events:
-            parsed.event_table = event_table.slice(event_at, n_events)
-        row_at, event_at = row_at + n_rows, event_at + n_events
-    return chunk
-
-
-def _received(receiver, what: str):
-    """What a worker sends (``("item", x)`` ... ``("item", _End)``, or ``("failed", exception)``), as an iterator."""
-    while True:
-        try:
-            kind, item = receiver.recv()
-        except EOFError:
-            raise RuntimeError(f"the 12345 {what} worker process ended early") from None
-        if kind == "failed":
-            raise item
-        yield item
-        if isinstance(item, _End):
-            return
-
-
-def _run_worker(name: str, sender, unused: list, produce) -> None:
-    """A forked worker's body: sends what ``produce()`` yields through ``sender`` (chunks then an ``_End``, whose
-    ``seconds`` get this process's CPU time and peak memory), or ``("failed", error)``."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (Dagster's in-process runs make SIGTERM raise: gongzhi.processes)
-    for connection in unused:  # the other pipes' ends inherited by the fork: closed, so that EOF is seen
-        connection.close()
-    try:
-        with _cyclic_gc_paused():
-            for item in produce():
-                if isinstance(item, _End):
-                    item.seconds[f"{name}_worker_cpu"] = time.process_time()
-                    item.seconds[f"{name}_worker_peak_rss_mb"] = (
-                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-                sender.send(("item", item))
-    except BaseException as exc:  # a bug, or a failure forwarded from the fetch worker
-        try:
-            sender.send(("failed", exc if isinstance(exc, RuntimeError) else
-                         RuntimeError(f"12345 {name} worker failed: {type(exc).__name__}: {exc}")))
-        except Exception:  # the other side is gone
-            pass
-    finally:
-        sender.close()
-
-
-def _fetch_worker(sender, unused, base_url, token, after, done) -> None:
-    def produce():
-        for item in _fetch(base_url, token, after, done, keep_body=True):
-            yield item
-
-    _run_worker("fetch", sender, unused, produce)
-
-
-def _map_worker(sender, unused, receiver, pii) -> None:
-    def produce():
-        for item in _map_fetched(_received(receiver, "fetch"), pii):
-            yield _pack(item) if isinstance(item, _Chunk) else item
-
-    _run_worker("map", sender, unused, produce)
-
-
-@contextlib.contextmanager
-def _fetch_and_map_stage(base_url: str, token: str, after, done: set[str], pii):
-    """Yields an iterator of ``_Chunk``s ending with an ``_End``: from two forked worker processes (fetch, then
-    map) when ``WORKER_PROCESSES_12345`` is set and this process can have children (it is not daemonic), else
-    from this process."""
-    if not WORKER_PROCESSES_12345 or multiprocessing.current_process().daemon:
-        yield _map_fetched(_fetch(base_url, token, after, done), pii)
-        return
-    context = multiprocessing.get_context("fork")
-    fetched_out, fetched_in = context.Pipe(duplex=False)  # fetch worker -> map worker
-    mapped_out, mapped_in = context.Pipe(duplex=False)  # map worker -> this process
-    workers = [
-        context.Process(target=_fetch_worker, name="gongzhi-12345-fetch",
-                        args=(fetched_in, [fetched_out, mapped_out, mapped_in], base_url, token, after, done)),
-        context.Process(target=_map_worker, name="gongzhi-12345-map",
-                        args=(mapped_in, [fetched_in, mapped_out], fetched_out, pii)),
-    ]
-    try:
-        for worker in workers:
-            worker.start()
-        for connection in (fetched_out, fetched_in, mapped_in):
-            connection.close()
-
-        def chunks():
-            for item in _received(mapped_out, "map"):
-                yield _unpack(item) if isinstance(item, tuple) else item
-
-        yield chunks()
-    finally:
-        mapped_out.close()
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-            if worker.pid is not None:
-                worker.join()
-
-
 def load_12345(warehouse: Path, base_url: str, token: str, cursor_store, *, pii) -> LoadReport:
     """Fetch work orders changed since the stored cursor, page by page: each page is one delivery. Pages are
-    fetched, checksummed and mapped ``MAP_ROWS_12345`` records at a time (in worker processes with
-    ``WORKER_PROCESSES_12345``) and committed ``BATCH_ROWS_12345`` rows at a time; only then does the cursor
-    advance past them (a crash in between re-fetches those pages; their checksums skip them). A batch is written
-    on a second thread while the next one is fetched and mapped."""
+    mapped and committed together, ``BATCH_ROWS_12345`` rows at a time, and only then does the cursor advance past
+    them (a crash in between re-fetches those pages; their checksums skip them). A batch is written on a second
+    thread while the next one is fetched and mapped."""
+    from connectors import api12345  # the HTTP client: imported here so file loads never need it
+
     report = LoadReport("12345")
-    with Warehouse(warehouse) as wh:
+    with _cyclic_gc_paused(), Warehouse(warehouse) as wh:
         done = wh.loaded_checksums("12345")
-    # (workers are forked before the warehouse is opened for writing: no DuckDB connection crosses a fork)
-    with _cyclic_gc_paused(), _fetch_and_map_stage(base_url, token, cursor_store.get(), done, pii) as chunks, \
-            Warehouse(warehouse) as wh:
-        batch = _PageBatch(wh, report, cursor_store)
+        batch = _PageBatch(wh, report, pii, cursor_store)
         cursor_after = None  # of the last page seen: stored only once every page up to it is committed
         try:
-            for item in chunks:
-                if isinstance(item, _End):
-                    for stage, seconds in item.seconds.items():
-                        report.seconds[stage] = report.seconds.get(stage, 0.0) + seconds
-                    if item.error is not None:
-                        batch.commit(cursor_after)
-                        batch.writer.wait()
-                        raise item.error
+            pages = api12345.fetch_work_orders(base_url, token, cursor_store.get())
+            while True:
+                started = _clock()
+                try:
+                    page = next(pages)
+                except StopIteration:
                     break
-                report.deliveries_found += item.found
-                report.deliveries_skipped += item.skipped
-                batch.add(item.mapped)
-                if item.cursor_after is not None:
-                    cursor_after = item.cursor_after
+                except BaseException:  # the API gave up: the pages fetched so far are good, keep them
+                    batch.commit(cursor_after)
+                    batch.writer.wait()
+                    raise
+                finally:
+                    report.timed("fetch", started)
+                report.deliveries_found += 1
+                started = _clock()
+                cs = _page_checksum(page.records)
+                report.timed("checksum", started)
+                if cs in done:
+                    report.deliveries_skipped += 1
+                else:
+                    batch.add(page.records, page.delivery, cs)
+                    done.add(cs)
+                if page.cursor_after is not None:
+                    cursor_after = page.cursor_after
                 if batch.full:
                     batch.commit(cursor_after)
             batch.commit(cursor_after)

@@ -95,16 +95,14 @@ def pages(n: int) -> list[Page]:
 
 
 def fake_api(monkeypatch, delivered: list[Page], then: Exception | None = None):
-    def fetch(base_url, token, after, **options):  # (pages without a body: their records go to the map as objects)
+    def fetch(base_url, token, after):
         yield from delivered
         if then is not None:
             raise then
     monkeypatch.setattr(api12345, "fetch_work_orders", fetch)
 
 
-@pytest.mark.parametrize("workers", [False, True], ids=["in-process", "worker-processes"])
-def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(monkeypatch, tmp_path, workers):
-    monkeypatch.setattr(load, "WORKER_PROCESSES_12345", workers)
+def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(monkeypatch, tmp_path):
     monkeypatch.setattr(load, "BATCH_ROWS_12345", 2)
     delivered = pages(5)
     fake_api(monkeypatch, delivered, then=api12345.Api12345Error("gave up"))
@@ -116,9 +114,7 @@ def test_pages_fetched_before_the_api_gives_up_are_committed_with_their_cursor(m
     assert datetime.fromisoformat(cursor.get()).replace(tzinfo=None) == delivered[-1].cursor_after
 
 
-@pytest.mark.parametrize("workers", [False, True], ids=["in-process", "worker-processes"])
-def test_the_cursor_does_not_pass_a_batch_that_failed_to_commit(monkeypatch, tmp_path, workers):
-    monkeypatch.setattr(load, "WORKER_PROCESSES_12345", workers)
+def test_the_cursor_does_not_pass_a_batch_that_failed_to_commit(monkeypatch, tmp_path):
     monkeypatch.setattr(load, "BATCH_ROWS_12345", 2)
     delivered = pages(5)
     fake_api(monkeypatch, delivered)

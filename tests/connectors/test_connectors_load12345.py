@@ -48,38 +48,3 @@ def test_pages_load_cursor_advances_and_a_rerun_changes_nothing(httpserver, tmp_
     again = load_12345(wh, httpserver.url_for(""), "secret", cursor, pii=PII)
     assert again.rows_loaded == 0
     assert query(wh, "SELECT count(*) FROM core.load_log") == before
-
-
-def without_load_ids(warehouse) -> dict[str, list[tuple]]:
-    """Every raw/core table's rows minus the columns that differ between two loads of the same data."""
-    import duckdb
-
-    out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
-                             "WHERE table_schema IN ('raw', 'core')").fetchall()
-        for schema, name in tables:
-            cols = [c[0] for c in con.execute(f'DESCRIBE {schema}."{name}"').fetchall()
-                    if c[0] not in ("load_id", "loaded_at", "quarantined_at")]
-            col_list = ", ".join(f'"{c}"' for c in cols)
-            out[f"{schema}.{name}"] = sorted(con.execute(f'SELECT {col_list} FROM {schema}."{name}"').fetchall(),
-                                             key=repr)
-    return out
-
-
-def test_worker_processes_load_what_one_process_loads(httpserver, tmp_path, monkeypatch):
-    from connectors import load
-
-    bad = {"gdbh": "", "slsj": "2024-03-05 09:00:00", "gxsj": "2024-03-06 11:00:00", "ldhm": "13805512345"}
-    serve(httpserver, RECORDS + [bad])
-    monkeypatch.setattr(load, "WORKER_PROCESSES_12345", True)
-    in_workers = load_12345(tmp_path / "a.duckdb", httpserver.url_for(""), "secret",
-                            CursorStore(tmp_path / "a.json"), pii=PII)
-    monkeypatch.setattr(load, "WORKER_PROCESSES_12345", False)
-    in_one = load_12345(tmp_path / "b.duckdb", httpserver.url_for(""), "secret",
-                        CursorStore(tmp_path / "b.json"), pii=PII)
-    assert "fetch_worker_cpu" in in_workers.seconds and "fetch_worker_cpu" not in in_one.seconds
-    assert (in_workers.rows_in, in_workers.rows_loaded, in_workers.rows_quarantined) == \
-        (in_one.rows_in, in_one.rows_loaded, in_one.rows_quarantined) == (len(RECORDS) + 1, len(RECORDS), 1)
-    assert without_load_ids(tmp_path / "a.duckdb") == without_load_ids(tmp_path / "b.duckdb")
-    assert CursorStore(tmp_path / "a.json").get() == CursorStore(tmp_path / "b.json").get() is not None
