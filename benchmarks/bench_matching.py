@@ -186,9 +186,44 @@ def _commit() -> str:
         return ""
 
 
-def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note: str = "") -> list[dict]:
+def _match_in_child(home: Path) -> dict:
     import subprocess
 
+    out = subprocess.run([sys.executable, "-c", _MATCH_CHILD, str(home)], check=True, capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parent.parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _match_in_batches(home: Path, batches: int) -> dict:
+    """Match the replica's intakes as `batches` incremental runs in time order (each a new match() over the intakes
+    not matched yet, against the cases before them), as a daily schedule does; the figures are summed, the peak
+    memory is the largest run's. One run over 10 M intakes would need ~10x the memory of 1 M."""
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("CREATE TABLE all_intake AS SELECT *, row_number() OVER (ORDER BY received_at, channel, source_id)"
+                    " AS bench_rank FROM core.intake")
+        con.execute("DELETE FROM core.intake")
+        total = con.execute("SELECT count(*) FROM all_intake").fetchall()[0][0]
+    runs = []
+    for b in range(batches):
+        low, high = total * b // batches, total * (b + 1) // batches
+        with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+            con.execute("INSERT INTO core.intake SELECT * EXCLUDE (bench_rank) FROM all_intake "
+                        "WHERE bench_rank > ? AND bench_rank <= ?", [low, high])
+        run = _match_in_child(home)
+        runs.append({"intakes": high - low, **{k: run[k] for k in ("seconds", "cpu_seconds", "candidates",
+                                                                      "peak_rss_mb")}})
+        print(json.dumps({"batch": b + 1, **runs[-1]}), flush=True)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("DROP TABLE all_intake")
+    return {"seconds": sum(r["seconds"] for r in runs), "cpu_seconds": sum(r["cpu_seconds"] for r in runs),
+            "candidates": sum(r["candidates"] for r in runs), "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            "batches": [{k: round(v, 1) if isinstance(v, float) else v for k, v in r.items()} for r in runs]}
+
+
+def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note: str = "",
+              batches: int = 1) -> list[dict]:
     from dedupe.evaluate import evaluate_warehouse
 
     rows = []
@@ -197,14 +232,13 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note:
         try:
             intakes = replicate(base, home, size, period_days)
             load_at_start = [round(x, 2) for x in os.getloadavg()]
-            out = subprocess.run([sys.executable, "-c", _MATCH_CHILD, str(home)], check=True, capture_output=True,
-                                 text=True, cwd=Path(__file__).resolve().parent.parent)
-            measured = json.loads(out.stdout.strip().splitlines()[-1])
+            measured = _match_in_child(home) if batches == 1 else _match_in_batches(home, batches)
             metrics = evaluate_warehouse(home / "warehouse.duckdb", home / "truth")
         finally:
             shutil.rmtree(home, ignore_errors=True)
         row = {
             "intakes": intakes,
+            **({"incremental_batches": measured["batches"]} if batches > 1 else {}),
             "seconds": round(measured["seconds"], 1),
             "cpu_seconds": round(measured["cpu_seconds"], 1),
             "candidates": measured["candidates"],
@@ -544,6 +578,8 @@ def main(argv: list[str]) -> int:
     scale.add_argument("--base-seed", type=int, default=404)
     scale.add_argument("--base", type=Path, help="an already built base month (folder with warehouse + truth)")
     scale.add_argument("--note", default="", help="saved with each row (e.g. which machine, what ran alongside)")
+    scale.add_argument("--batches", type=int, default=1,
+                       help="match in this many incremental runs in time order (10 M: one run would not fit memory)")
     block = sub.add_parser("blocking")
     block.add_argument("--base", type=Path, required=True, help="a folder with warehouse.duckdb and truth/")
     diagnose = sub.add_parser("diagnose")
@@ -580,7 +616,7 @@ def main(argv: list[str]) -> int:
                 _update_results("scale", {"base_seed": args.base_seed, "base_days": args.days,
                                           "base_per_day": args.per_day, "rows": rows, "history": history})
 
-            run_scale(base, args.intakes, args.days, on_row=save, note=args.note)
+            run_scale(base, args.intakes, args.days, on_row=save, note=args.note, batches=args.batches)
         else:
             run_splink_side_by_side(base, args.intakes, args.days,
                                     on_row=lambda rows: _update_results("splink", {"base_seed": args.base_seed, "rows": rows}))
