@@ -159,10 +159,23 @@ def replicate(base: Path, target: Path, intakes: int, period_days: int) -> int:
         con.close()
 
 
+# A child's own peak is the VmHWM of its memory map, not ru_maxrss: Linux carries the parent's peak into an exec'd
+# child's ru_maxrss (seen here: a parent that had replicated 10 M rows in DuckDB, ~17 GB, made every match child
+# report 17 GB).
+_PEAK_RSS = """
+import resource
+def peak_rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+"""
+
 _MATCH_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from dedupe.run import match
+""" + _PEAK_RSS + """
 home = Path(sys.argv[1])
 started = time.perf_counter()
 cpu_started = time.process_time()
@@ -172,7 +185,7 @@ print(json.dumps({"seconds": time.perf_counter() - started, "candidates": report
                   "new_cases": report.new_cases, "stage_seconds": report.stage_seconds,
                   # all threads of this process (DuckDB's, rapidfuzz's) plus the prepare workers
                   "cpu_seconds": time.process_time() - cpu_started + children.ru_utime + children.ru_stime,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 
@@ -259,7 +272,7 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note:
     return rows
 
 
-_SPLINK_CHILD = r"""
+_SPLINK_CHILD = _PEAK_RSS + r"""
 import json, resource, sys, time
 from pathlib import Path
 import duckdb, numpy as np, pyarrow as pa
@@ -353,7 +366,7 @@ for threshold in (0.5, 0.9, 0.99):
 seconds = time.perf_counter() - started
 keys = [[rec.channel[k], rec.source_id[k]] for k in range(n)]
 json.dump({"seconds": seconds, "pairs_above_0_3": candidates, "clusters": results, "keys": keys,
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0},
+           "peak_rss_mb": peak_rss_mb()},
           open(home / "splink.json", "w"))
 print("ok")
 """
