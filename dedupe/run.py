@@ -363,20 +363,21 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
         con.unregister("merge_arrow")
     report.case_merges = len(result.merges)
 
-    survivors = sorted({result.cases[result.resolve(into)].case_id for _, into, _ in result.merges})
+    survivors = sorted({case_ids[survivor[into]] for _, into, _ in result.merges})
     # the review rows are gathered (Python) while DuckDB derives the links (which releases the GIL)
     with ThreadPoolExecutor(1) as pool:
-        review = pool.submit(_review_table, records, result)
+        review = pool.submit(_review_table, records, result, survivor)
         store.derive_links(con, "link_arrow", changed_since, survivors)
         con.unregister("link_arrow")
         _write_review(con, review.result(), decisions, report)
 
 
-def _review_table(records, result: cluster.Assignment) -> pa.Table:
-    """The review pairs left in two cases, each pair once (its first score), as REVIEW_SCHEMA rows."""
+def _review_table(records, result: cluster.Assignment, survivor: np.ndarray) -> pa.Table:
+    """The review pairs left in two cases, each pair once (its first score), as REVIEW_SCHEMA rows. survivor: per
+    case position, the position of the case it lives on in."""
     rows = {name: [] for name in store.REVIEW_SCHEMA.names}
     seen = set()
-    final = [result.resolve(c) for c in range(len(result.cases))]
+    final = survivor.tolist()
     case_of = result.case.tolist()
     channel, source_id = records.channel, records.source_id
     for a, b, p in result.review:
