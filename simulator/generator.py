@@ -196,10 +196,6 @@ def _weighted(rnd: random.Random, weights: dict[str, float]) -> str:
     return choice.pick(rnd)
 
 
-def _json_str_or_null(v: str | None) -> str:
-    return "null" if v is None else f'"{v}"'
-
-
 def _json_text(v: str) -> str:
     """A free text as a JSON string literal (escaped where needed: quotes, backslashes, line breaks)."""
     return orjson.dumps(v).decode("utf-8")

@@ -21,7 +21,6 @@ from simulator.handling import RATINGS, STATUS_AFTER, seconds_text
 
 ORDER_MARK = "@t"  # the key that makes a store line an order line
 ORDER_TAIL = b', "@t": ['  # where an order line's head ends (a JSON string cannot hold a bare '"')
-DISPATCH_ACTIONS = ("派单", "改派")
 _SLSJ = '"slsj": "'
 
 
