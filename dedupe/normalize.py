@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -225,6 +225,32 @@ def parse_address(address: str | None) -> AddressKeys:
     if m := _OFFSET_RE.search(text_wo_street):
         offset = m.group(1) + m.group(2)
     return AddressKeys(street, community, estate, building, road, crossing, number, offset)
+
+
+def place_from_text(keys: AddressKeys, text: str, known_roads: frozenset[str]) -> AddressKeys:
+    """keys completed with a crossing or a road number that the report's text names, when its address names no
+    place (a petition's address is often the street only, the place is in the content). Only roads the batch's
+    addresses name count, each the longest known suffix of what the pattern caught: a text is not an address, and
+    the lazy road pattern starts right after the previous word ('征地款未足额发放云谷路313号')."""
+    if keys.place_key or keys.estate or not text:
+        return keys
+    if m := _CROSSING_RE.search(text):
+        first, second = _known_road(m.group(1), known_roads), _known_road(m.group(2), known_roads)
+        if first and second and first != second:
+            offset = _OFFSET_RE.match(text, m.end())
+            return replace(keys, road=first, crossing="|".join(sorted((first, second))),
+                           offset=(offset.group(1) + offset.group(2)) if offset else "")
+    if m := _ROAD_NUMBER_RE.search(text):
+        if road := _known_road(m.group(1), known_roads):
+            return replace(keys, road=road, number=m.group(2))
+    return keys
+
+
+def _known_road(name: str, known_roads: frozenset[str]) -> str:
+    for start in range(len(name) - 1):
+        if name[start:] in known_roads:
+            return name[start:]
+    return ""
 
 
 _PLACE_WORD_RE = re.compile(
