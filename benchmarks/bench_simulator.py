@@ -190,6 +190,7 @@ def main(argv: list[str]) -> int:
         "cpu_ms_per_intake": round(cpu / max(1, summary.intakes) * 1000, 3),
         "phase_wall_seconds": summary.seconds,
         "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": rss_after_simulate,
+        "peak_vmhwm_mb": summary.peak_rss_mb,
         "compact_12345": args.compact_12345, "placement": summary.placement,
         "crowded_share": round(summary.placement.get("crowded", 0) / max(1, summary.incidents), 4),
         "serving_12345": serving,

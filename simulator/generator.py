@@ -96,6 +96,9 @@ class SimulationSummary:
     placement: dict[str, int] = field(default_factory=dict)
     # wall seconds of the two phases: generating the strands, then writing the delivery files from their shards
     seconds: dict[str, float] = field(default_factory=dict)
+    # peak resident memory in MB (VmHWM): this process after the strands and at the end, and the largest process
+    # that generated strands (this one when workers=1)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
     @property
     def intakes(self) -> int:
@@ -255,6 +258,7 @@ class Strand:
         self.truth_intakes: list[tuple] = []
         self.truth_incidents: list[tuple] = []
         self.by_channel = {c: 0 for c in CHANNEL_ORDER}
+        self.delivered = 0  # sum of by_channel
         self.non_lead = 0
         self.n_incidents = 0
         self.roots = 0
@@ -298,7 +302,7 @@ class Strand:
         self._intake_writer.close()
         self._incident_writer.close()
         return {"by_channel": self.by_channel, "non_lead": self.non_lead, "incidents": self.n_incidents,
-                "placement": self.placement}
+                "placement": self.placement, "peak_rss_mb": peak_rss_mb()}
 
     def _write_shard(self, day: date) -> None:
         key = _TIME_AND_ID  # the order records appear in a delivery
@@ -409,9 +413,10 @@ class Strand:
 
     def _root_incident(self, day: date) -> None:
         rnd = self.rnd
+        random = rnd.random
         self.roots += 1
         first_person = None
-        r = rnd.random()
+        r = random()
         twin = rnd.choice(self.today) if self.today else None
         hn_kind = None
         if twin is not None:
@@ -475,6 +480,7 @@ class Strand:
 
     def _report_incident(self, inc: Incident, first_person: Person | None, extras: bool) -> None:
         rnd = self.rnd
+        random = rnd.random
         person = first_person or self._new_person()
         self.today.append((inc, person))
         intakes: list[Intake] = []
@@ -486,12 +492,12 @@ class Strand:
             # the share delivered so far (reports past the end of the window are lost and must be made up)
             target = self.cfg.repeat_share / (1.0 - self.cfg.repeat_share)
             relay_rate = self.relays / self.roots
-            delivered = sum(self.by_channel.values())
+            delivered = self.delivered
             if delivered > 200:
                 realised = max(self.non_lead / delivered, 0.01)
                 target *= max(0.3, min(3.0, (self.cfg.repeat_share / realised) ** 4))
             q = max(0.0, min(1.0, (target - relay_rate) / self.kmean))
-            if rnd.random() < q:
+            if random() < q:
                 n_extra = self.extra_count_choice.pick(rnd)
         if n_extra:
             # Extra reports come after the lead of the first report(s), so they never displace it and the
@@ -505,15 +511,15 @@ class Strand:
             for _ in range(n_extra):
                 t = t + self._gap(inc.kind)
                 if closed_at is not None and t > closed_at:
-                    if rnd.random() < repeat_p:
+                    if random() < repeat_p:
                         if self._repeat_incident(inc, closed_at, closed_at + self._gap(inc.kind), persons):
                             continue
                         # the place has another open incident of this kind by then: report within the open period
                         self.placement["repeats_redirected"] += 1
-                    t = base + (closed_at - base) * rnd.random() + timedelta(seconds=1)
+                    t = base + (closed_at - base) * random() + timedelta(seconds=1)
                 if t >= self.end:
                     continue
-                if rnd.random() < 0.3:
+                if random() < 0.3:
                     p = rnd.choice(persons)
                 else:
                     p = self._new_person()
@@ -547,7 +553,10 @@ class Strand:
         return True
 
     def _finalise(self, inc: Incident, intakes: list[Intake]) -> None:
-        delivered = sorted((i for i in intakes if i.received < self.end), key=_INTAKE_ORDER)
+        if len(intakes) == 1:  # most incidents: one report, nothing to sort
+            delivered = intakes if intakes[0].received < self.end else []
+        else:
+            delivered = sorted((i for i in intakes if i.received < self.end), key=_INTAKE_ORDER)
         if not delivered:
             self.n_incidents -= 1
             return
@@ -567,6 +576,7 @@ class Strand:
             self.truth_intakes.append((  # in INTAKE_TRUTH_SCHEMA's order
                 i.channel, i.source_id, inc.incident_id, i.person.pid, i.received, i is lead, link, inc.kind.code,
                 inc.kind.l1, inc.kind.l2))
+        self.delivered += len(delivered)
         f = lead.facts
         self.occupancy.take(inc.kind.code, inc.lon, inc.lat, inc.estate,
                             block_until(inc.kind, delivered[0].received, f.closed_at), inc.chain)
@@ -581,12 +591,13 @@ class Strand:
     def _report(self, inc: Incident, channel: str, t: datetime, person: Person, intakes: list[Intake],
                 primary: bool) -> None:
         rnd = self.rnd
+        random = rnd.random
         if t.microsecond:
             t = H.whole_seconds(t)
         self._again = person.pid in inc.reporters  # a person reporting again often says so
         inc.reporters.add(person.pid)
-        demand = inc.demand if rnd.random() < 0.8 else _weighted(rnd, DEMAND_PROFILES[inc.kind.demand])
-        urgency = inc.urgency if rnd.random() < 0.85 else _weighted(rnd, URGENCY_PROFILES[inc.kind.urgency])
+        demand = inc.demand if random() < 0.8 else _weighted(rnd, DEMAND_PROFILES[inc.kind.demand])
+        urgency = inc.urgency if random() < 0.85 else _weighted(rnd, URGENCY_PROFILES[inc.kind.urgency])
         if channel == "12345":
             dup_of = next((i.source_id for i in intakes if i.channel == "12345"), None)
             intakes.append(self._emit_12345(inc, t, person, demand, urgency, dup_of, relayed=False))
@@ -606,11 +617,14 @@ class Strand:
 
     def _content(self, inc: Incident, channel: str, addr: str) -> tuple[str, str]:
         rnd = self.rnd
+        random = rnd.random
+        kind = inc.kind
         place = T.place_phrase(addr, inc.estate, rnd)
-        title = rnd.choice(inc.kind.titles).replace("{p}", inc.estate if rnd.random() < 0.6 else place)
-        body = T.word_report(rnd, channel, rnd.choice(inc.kind.details), place)
-        if self._again and rnd.random() < 0.6:
-            body = rnd.choice(AGAIN_PREFIXES) + body if rnd.random() < 0.5 else body + rnd.choice(AGAIN_SUFFIXES)
+        titles, details = kind.titles, kind.details
+        title = titles[int(random() * len(titles))].replace("{p}", inc.estate if random() < 0.6 else place)
+        body = T.word_report(rnd, channel, details[int(random() * len(details))], place)
+        if self._again and random() < 0.6:
+            body = rnd.choice(AGAIN_PREFIXES) + body if random() < 0.5 else body + rnd.choice(AGAIN_SUFFIXES)
         return T.disturb(rnd, title, 0.5), body
 
     def _address(self, inc: Incident) -> str:
@@ -624,42 +638,43 @@ class Strand:
     def _emit_12345(self, inc: Incident, t: datetime, person: Person, demand: str, urgency: str,
                     dup_of: str | None, relayed: bool) -> Intake:
         rnd = self.rnd
+        random = rnd.random
         gdbh = f"BH12345{_ymd(t)}{self._next(('12345', t.date())):04d}"
         addr = self._address(inc)
         title, content = self._content(inc, "12345", addr)
         if relayed:
             content = "110转来：" + content
-        kind = inc.kind if rnd.random() < 0.88 else rnd.choice(self.siblings[inc.kind.l1])
+        kind = inc.kind if random() < 0.88 else rnd.choice(self.siblings[inc.kind.l1])
         fl1, fl2, fl3 = kind.fl
-        withheld = rnd.random() < 0.08
-        anonymous = rnd.random() < 0.15
-        r = rnd.random()
+        withheld = random() < 0.08
+        anonymous = random() < 0.15
+        r = random()
         xzqh = DISTRICT_CODE if r < 0.4 else inc.community.street_code if r < 0.6 else inc.community.code if r < 0.75 else ""
-        r = rnd.random()
+        r = random()
         jd = inc.community.street_name if r < 0.55 else STREET_OLD_NAMES.get(inc.community.street_code, "") if r < 0.65 else ""
-        if rnd.random() < 0.8:
+        if random() < 0.8:
             zbx, zby = T.wgs84_to("gcj02", *self._jitter(inc.lon, inc.lat))
             # most points are precise; some were geocoded coarsely (3 decimals, ~100 m) by the call-taker's map
-            digits = 3 if rnd.random() < 0.06 else 6
+            digits = 3 if random() < 0.06 else 6
             zbx, zby = round(zbx, digits), round(zby, digits)
         else:
-            zbx = zby = None if rnd.random() < 0.6 else 0
+            zbx = zby = None if random() < 0.6 else 0
         glgdbh = ""
-        if dup_of and rnd.random() < 0.2:  # the call-taker linked it by hand
+        if dup_of and random() < 0.2:  # the call-taker linked it by hand
             glgdbh = dup_of
-        elif self.recent_gdbh and rnd.random() < 0.02:
+        elif self.recent_gdbh and random() < 0.02:
             glgdbh = rnd.choice(self.recent_gdbh)  # a call-taker's wrong manual link
         self.recent_gdbh.append(gdbh)
         if len(self.recent_gdbh) > 500:
             del self.recent_gdbh[:250]
         received = H.to_seconds(t)
         events = H.plan_12345(rnd, received, demand, urgency, inc.unit, inc.kind.fix, dup_of)
-        slsj = _fmt(t)
+        slsj = H.seconds_text(received)  # t is at whole seconds: the same text as _fmt(t)
         ldhm = "" if withheld else T.format_phone(person.phone, rnd)
         sqrxm = "匿名" if anonymous else person.short_name
-        sfbm = "1" if anonymous and rnd.random() < 0.6 else "0"
-        sfdz = addr if rnd.random() < 0.97 else ""
-        fl3 = fl3 if rnd.random() < 0.6 else ""
+        sfbm = "1" if anonymous and random() < 0.6 else "0"
+        sfdz = addr if random() < 0.97 else ""
+        fl3 = fl3 if random() < 0.6 else ""
         # The head (fields gdbh ... jjcd) never changes: written once, as json.dumps would (", " and ": "
         # separators; only the free texts can hold a character JSON must escape).
         head_rest = (f'"ldhm": "{ldhm}", "sqrxm": "{sqrxm}", "sfbm": "{sfbm}", "sqlx": "{demand}", '
@@ -705,7 +720,7 @@ class Strand:
         bad = None
         fault_rate = self.cfg.fault_rate
         for pos in range(1, len(plan) - 1):
-            if rnd.random() < fault_rate:
+            if random() < fault_rate:
                 field = rnd.choice(("slsj", "pdsj")) if pos >= first_dispatch else "slsj"
                 broken = (field, rnd.choice(("2024-02-30 25:61:00", "", "昨天下午", "20240305") if field == "slsj"
                                             else ("2024-13-01 08:00:00", "待定")))
@@ -751,20 +766,21 @@ class Strand:
     # ---------------------------------------------------------------- 110
     def _emit_110(self, inc: Incident, t: datetime, person: Person) -> tuple[Intake, datetime | None]:
         rnd = self.rnd
+        random = rnd.random
         jqbh = f"{DISTRICT_CODE}{_ymd(t)}{self._next(('110', t.date())):04d}"
         addr = self._address(inc)
         _, content = self._content(inc, "110", addr)
-        if rnd.random() < 0.08:
+        if random() < 0.08:
             content = content.replace("，", "，\n", 1)  # dispatchers' line breaks inside a quoted field
-        if rnd.random() < 0.05:
+        if random() < 0.05:
             content += "（报警人情绪\"激动\"）"
         handed_at = t + timedelta(minutes=rnd.randint(3, 40))
-        to_platform = rnd.random() < 0.7
-        unit_text = "12345平台" if to_platform else (UNITS.get(inc.unit, inc.unit) if rnd.random() < 0.4 else inc.unit)
+        to_platform = random() < 0.7
+        unit_text = "12345平台" if to_platform else (UNITS.get(inc.unit, inc.unit) if random() < 0.4 else inc.unit)
         station = POLICE_STATIONS[int(inc.community.street_code[-3:]) % len(POLICE_STATIONS)]
         fb_at = None
         fb_text, status = "", "已转办"
-        r = rnd.random()
+        r = random()
         if to_platform and r < 0.6:
             fb_at, fb_text, status = handed_at + timedelta(minutes=rnd.randint(5, 120)), "已转12345平台受理", "已反馈"
         elif not to_platform and r < 0.75:
@@ -772,9 +788,9 @@ class Strand:
             fb_text, status = f"{unit_text}已到场处置，{inc.kind.fix}", "已反馈"
         elif not to_platform and r < 0.8:
             fb_at, fb_text, status = handed_at + timedelta(hours=rnd.uniform(1, 12)), "非本单位职责，已退回", "已退回"
-        phone = "" if rnd.random() < 0.03 else T.format_phone(person.phone, rnd)
-        name = person.short_name if rnd.random() < 0.3 else ""
-        category = inc.kind.jq110 if rnd.random() < 0.9 else "其他求助"
+        phone = "" if random() < 0.03 else T.format_phone(person.phone, rnd)
+        name = person.short_name if random() < 0.3 else ""
+        category = inc.kind.jq110 if random() < 0.9 else "其他求助"
         base = [jqbh, f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}:{t.second:02d}", phone, name, category,
                 content, addr, station, _110_time(handed_at), unit_text]
         day_end = datetime.combine(t.date() + timedelta(days=1), time())
@@ -790,22 +806,23 @@ class Strand:
     # ---------------------------------------------------------------- hotline
     def _emit_hotline(self, inc: Incident, t: datetime, person: Person, demand: str) -> Intake:
         rnd = self.rnd
+        random = rnd.random
         code, cat_code, cat_name = inc.kind.hotline
         ticket = f"{HOTLINE_PREFIX[code]}{t:%y%m%d}{self._next((code, t.date())):04d}"
         addr = self._address(inc)
         title, content = self._content(inc, "12315" if code == "12315" else "hotline", addr)
-        crs = rnd.choice(HOTLINE_CRS[code] + ("bd09",) if rnd.random() < 0.1 else HOTLINE_CRS[code])
+        crs = rnd.choice(HOTLINE_CRS[code] + ("bd09",) if random() < 0.1 else HOTLINE_CRS[code])
         location = f'{{"address": {_json_text(addr)}, '
-        if rnd.random() < 0.9:
+        if random() < 0.9:
             lng, lat = T.wgs84_to(crs, *self._jitter(inc.lon, inc.lat))
             location += f'"lng": {_json_number(round(lng, 6))}, "lat": {_json_number(round(lat, 6))}, '
         location += f'"crs": "{crs}"}}'
-        epoch = rnd.random() < 0.3
+        epoch = random() < 0.3
         versions, due = H.plan_hotline(rnd, t, demand, inc.unit)
-        assignee = UNITS.get(inc.unit, inc.unit) if rnd.random() < 0.7 else inc.unit
-        phone = "" if rnd.random() < 0.1 else T.format_phone(person.phone, rnd)
-        name = "" if rnd.random() < 0.4 else person.short_name
-        extra_key = rnd.choice(EXTRA_HOTLINE_KEYS) if rnd.random() < 0.1 else None
+        assignee = UNITS.get(inc.unit, inc.unit) if random() < 0.7 else inc.unit
+        phone = "" if random() < 0.1 else T.format_phone(person.phone, rnd)
+        name = "" if random() < 0.4 else person.short_name
+        extra_key = rnd.choice(EXTRA_HOTLINE_KEYS) if random() < 0.1 else None
         delivered = [v for v in versions if v[0] < self.end]
         facts = H.Facts(unit=inc.unit, dispatched_at=t, deadline_at=due)
         # a ticket line as json.dumps writes the record (", " and ": " separators); the part from `caller` to
@@ -819,12 +836,12 @@ class Strand:
         for pos, (updated, status, closed, score) in enumerate(delivered):
             tail = (f'"closed_at": {_json_value(_iso_or_epoch(closed, epoch))}, "status": "{status}", '
                     f'"rating": {_json_value(score)}, '
-                    f'"updated_at": {_json_value(_iso_or_epoch(updated, epoch and rnd.random() < 0.5))}')
+                    f'"updated_at": {_json_value(_iso_or_epoch(updated, epoch and random() < 0.5))}')
             if extra_key:
                 tail += f', "{extra_key[0]}": {json_bytes(rnd.choice(extra_key[1])).decode("utf-8")}'
             line = f"{head}{received}{middle}{tail}}}"  # str: a truncated line is cut between characters
             fault = None
-            if pos < len(delivered) - 1 and rnd.random() < self.cfg.fault_rate * 1.5:
+            if pos < len(delivered) - 1 and random() < self.cfg.fault_rate * 1.5:
                 fault = rnd.choice(("truncated_line", "bad_datetime"))
                 if fault == "truncated_line":
                     line = line[: rnd.randint(20, len(line) - 5)]
@@ -928,9 +945,12 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
             else:
                 stats = [_run_strand(j) for j in jobs]
         generated = time_module.perf_counter()
+        peak_after_strands = peak_rss_mb()
         writer = FeedWriter(config, landing, truth, shard_dir, workers=workers)
         writer.write_all()
         seconds = {"strands": round(generated - started, 1), "files": round(time_module.perf_counter() - generated, 1)}
+        peaks = {"parent_after_strands": peak_after_strands, "parent": peak_rss_mb(),
+                 "strand_workers": max(s["peak_rss_mb"] for s in stats)}
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)
     by_channel = {c: sum(s["by_channel"][c] for s in stats) for c in CHANNEL_ORDER}
@@ -938,7 +958,21 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     placement = {k: sum(s["placement"][k] for s in stats) for k in stats[0]["placement"]}
     return SimulationSummary(by_channel, sum(s["incidents"] for s in stats),
                              sum(s["non_lead"] for s in stats) / total if total else 0.0,
-                             len(writer.malformed), sorted(writer.files), placement, seconds)
+                             len(writer.malformed), sorted(writer.files), placement, seconds, peaks)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, the kernel's high-water mark of this process's own
+    memory (ru_maxrss of an exec'd child carries its parent's peak)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _110_time(t: datetime | None) -> str:

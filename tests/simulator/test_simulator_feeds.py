@@ -322,3 +322,26 @@ def test_coordinate_systems_shift_by_the_published_offsets():
     for crs, (x, y) in (("gcj02", (gx, gy)), ("bd09", (bx, by))):  # what the connectors undo lands on the point
         back = to_wgs84(x, y, crs)
         assert distance_m(lon, lat, *back) < 0.01
+
+
+def test_tabled_gcj02_offsets_match_the_formulas_within_millimetres():
+    """text.wgs84_to interpolates the GCJ-02 offset from a table inside the district: it must stay within a few
+    millimetres of the published formulas there (and be the formulas outside the table)."""
+    import random
+
+    from connectors import geo
+    from simulator.geography import distance_m
+    from simulator.text import wgs84_to
+
+    rnd = random.Random(7)
+    exact = {"gcj02": geo.wgs84_to_gcj02, "bd09": geo.wgs84_to_bd09}
+    worst = {crs: 0.0 for crs in exact}
+    for _ in range(20_000):
+        lon, lat = rnd.uniform(117.27, 117.41), rnd.uniform(31.69, 31.87)
+        for crs, formula in exact.items():
+            worst[crs] = max(worst[crs], distance_m(*wgs84_to(crs, lon, lat), *formula(lon, lat)))
+    assert all(0.0 < err < 0.005 for err in worst.values()), worst
+    far = (116.0, 30.0)  # outside the table
+    assert wgs84_to("gcj02", *far) == geo.wgs84_to_gcj02(*far)
+    with pytest.raises(ValueError):
+        wgs84_to("utm", 117.3, 31.8)
