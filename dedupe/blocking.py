@@ -4,6 +4,7 @@ Rules (a pair needs one; at least one side must be an intake matched in this run
 
 * ``caller``   same caller key, within the longer of the two time windows
 * ``spatial``  neighbouring grid cells (~100-400 m), within a day, or within the window when the topics agree
+               (the blocking topic: the l1 of the label, else the keyword topic; or the keyword topics alone)
 * ``place``    same place key (crossing, estate, road + number), within a day, or the window when topics agree
 * ``estate``   same estate (from the address, or named in the text), as for place
 * ``road``     a shared road and the same topic, within a few days
@@ -57,6 +58,7 @@ def _key_table(records: Records, is_new: np.ndarray) -> pa.Table:
             "place": encode(records.place_key),
             "estate": encode(records.estate),
             "topic": encode(records.block_topic),
+            "kw": encode(records.topic),
             "area": encode(records.area),
             "no_place": no_place,
             "is_new": np.asarray(is_new, dtype=bool),
@@ -96,6 +98,14 @@ by_cell AS (
     ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.topic = b.topic AND a.nb = b.bl AND a.i < b.i
    AND (a.is_new OR b.is_new) AND abs(a.t - b.t) <= greatest(a.w, b.w) {later_b}
 ),
+-- the labels' classes often disagree across channels (a 110 category, a petition's class): the keyword topics
+-- agreeing over the window is a pair as well
+by_cell_kw AS (
+  SELECT a.i AS i, b.i AS j FROM cells a JOIN rec b
+    ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.kw = b.kw AND a.nb = b.bl AND a.i < b.i
+   AND (a.is_new OR b.is_new) AND abs(a.t - b.t) <= greatest(a.w, b.w) {later_b}
+  WHERE a.kw >= 0 AND a.topic <> b.topic
+),
 by_cell_day AS (
   SELECT a.i AS i, b.i AS j FROM cells a JOIN rec b
     ON b.has_point AND a.ncx = b.cx AND a.ncy = b.cy AND a.nbd = b.bd AND a.i < b.i AND (a.is_new OR b.is_new)
@@ -132,7 +142,7 @@ by_text AS (
   WHERE a.no_place AND a.topic >= 0 AND (a.i < b.i OR NOT b.no_place)
 )
 SELECT DISTINCT CAST(least(i, j) AS INTEGER) AS i, CAST(greatest(i, j) AS INTEGER) AS j FROM (
-  SELECT * FROM by_caller UNION ALL SELECT * FROM by_cell UNION ALL SELECT * FROM by_cell_day UNION ALL SELECT * FROM by_place
+  SELECT * FROM by_caller UNION ALL SELECT * FROM by_cell UNION ALL SELECT * FROM by_cell_kw UNION ALL SELECT * FROM by_cell_day UNION ALL SELECT * FROM by_place
   UNION ALL SELECT * FROM by_text UNION ALL SELECT * FROM by_road UNION ALL SELECT * FROM by_area
   UNION ALL SELECT * FROM by_estate
 )
