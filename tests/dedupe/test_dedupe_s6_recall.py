@@ -44,3 +44,50 @@ def test_prepare_gives_a_street_only_petition_the_crossing_its_content_names():
     # the petition now borrows the crossing spot's point, like a 110 call naming it in its address
     p1 = records.source_id.index("P1")
     assert records.approximate[p1] and records.has_point[p1]
+
+
+def _levels(rows):
+    import numpy as np
+
+    from dedupe import records as records_mod, scoring
+    from dedupe_testkit import intake_table
+
+    records = records_mod.prepare(intake_table(rows))
+    n = len(records)
+    i, j = np.triu_indices(n, k=1)
+    return records, scoring.comparison_levels(records, i.astype(np.int64), j.astype(np.int64))
+
+
+def test_a_report_after_the_earlier_one_was_closed_is_beyond_it_in_time():
+    from dedupe_testkit import intake
+
+    lon, lat = 117.31, 31.74
+    closed = intake("C1", 0, "路灯不亮", lon=lon, lat=lat, closed_minutes=60 * 24)
+    after = intake("C2", 60 * 48, "路灯不亮", lon=lon, lat=lat)
+    _, levels = _levels([closed, after])
+    assert levels["time"].tolist() == [0]
+    still_open = intake("C1", 0, "路灯不亮", lon=lon, lat=lat, closed_minutes=60 * 72)
+    _, levels = _levels([still_open, after])
+    assert levels["time"].tolist() == [1]  # within the window, more than a day apart
+    answered = intake("C1", 0, "路灯不亮", lon=lon, lat=lat, dispatched=False, closed_minutes=60)
+    _, levels = _levels([answered, after])
+    assert levels["time"].tolist() == [1]  # no unit closed it: not a closure
+
+
+def test_spatial_blocking_over_the_window_when_the_keyword_topic_agrees_though_the_labels_do_not():
+    import numpy as np
+
+    from dedupe import blocking
+    from dedupe_testkit import intake
+
+    lon, lat = 117.31, 31.74
+    labelled = intake("K1", 0, "井盖破损", lon=lon, lat=lat, category="城乡建设/市政设施/井盖")
+    unlabelled = intake("K2", 60 * 24 * 3, "井盖破损松动", lon=lon + 0.0005, lat=lat)
+    records, _ = _levels([labelled, unlabelled])
+    assert records.block_topic[0] != records.block_topic[1] and records.topic[0] == records.topic[1]
+    i, j = blocking.candidate_pairs(records, np.ones(2, bool))
+    assert list(zip(i.tolist(), j.tolist())) == [(0, 1)]
+    far_in_time = intake("K3", 60 * 24 * 60, "井盖破损松动", lon=lon + 0.0005, lat=lat)  # beyond the 45-day window
+    records, _ = _levels([labelled, far_in_time])
+    i, j = blocking.candidate_pairs(records, np.ones(2, bool))
+    assert len(i) == 0
