@@ -33,6 +33,8 @@ CANNOT_LINK = 0.0  # the probability a reviewer's cannot-link sets: such a membe
 # call naming no place), wording and category alone must be this sure (seed 20240301: such joins were wrong 46 % of
 # the time at AUTO_MATCH; pairwise F1 0.784 -> 0.799, over-merge 1.69 -> 1.41 %). A 110 call and its relay score 1.
 AUTO_MATCH_PLACE_UNKNOWN = 0.995
+# intakes whose pairs are grouped by case with numpy at once (assign, _assign_pooled); 0: one pair at a time
+FAST_BLOCK = 64
 CONSIDER = 0.2  # a case is compared as a whole with an intake only when one of its members scores this much
 # a case does not wander: a new member stays near every located member (as far as scoring still calls a place shared)
 MAX_MEMBER_DISTANCE_M = DIST_CUTS_M[-1]
@@ -188,6 +190,10 @@ class CaseEvidence:
             memo[key] = code
         return code
 
+    def place_values(self) -> np.ndarray:
+        """Per comparison, what one step of its level adds to a pattern code (code = sum of (level + 1) * value)."""
+        return np.array([int(np.prod(self.radix[k + 1:])) for k in range(len(self.radix))], dtype=np.int64)
+
     def place_known_table(self) -> list[bool]:
         """Per pattern code: the pair's place level is known (points, or keys that can be compared)."""
         return (self.level_table[:, self.place_column] >= 0).tolist()
@@ -207,6 +213,8 @@ def assign(
     existing_cases: dict[str, dict],
     patterns: np.ndarray | None = None,
     evidence: CaseEvidence | None = None,
+    *,
+    block: int = FAST_BLOCK,
 ) -> Assignment:
     """Assign every new record to a case.
 
@@ -267,12 +275,12 @@ def assign(
         bound = evidence.best_possible_probability(offsets, pats)
         matters = min(REVIEW_LOW, AUTO_MATCH)  # the lowest probability the loop acts on
         strong &= ~((best_pair < matters) & (bound < matters - 1e-6))
-    reviewed = (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
-    place_apart = evidence.place_apart_table() if pooled else []
-    place_known = evidence.place_known_table() if pooled else []
     points = _OwnPoints.of(records)
-    prob_of_code = evidence.prob_table.tolist() if pooled else []
-    pooled_memo: dict[int, int] = {}
+    if pooled:
+        _assign_pooled(result, records, is_new, strong, (offsets, nodes, neighbours, probs, pats), evidence, points,
+                       block)
+        return result
+    reviewed = (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
     quiet_review = {}
     for a, b, p in zip(nodes[reviewed].tolist(), neighbours[reviewed].tolist(), probs[reviewed].tolist()):
         quiet_review.setdefault(a, []).append((a, b, p))
@@ -286,11 +294,8 @@ def assign(
         best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
         worst: dict[int, float] = {}
         total: dict[int, float] = {}
-        codes: dict[int, int] = {}  # case position -> pooled pattern code of x's comparisons with its members
-        apart: set[int] = set()
         member_cases = case[neighbours[lo:hi]].tolist()
-        member_codes = pats[lo:hi].tolist() if pooled else [0] * (hi - lo)
-        for nb, p, c, code in zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist(), member_cases, member_codes):
+        for nb, p, c in zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist(), member_cases):
             if c < 0:
                 continue
             if cases[c].merged_into is not None:
@@ -299,36 +304,8 @@ def assign(
                 result.review.append((x, nb, p))  # kept only if the two end in different cases
             if p > best.get(c, (-1.0, -1))[0]:
                 best[c] = (p, nb)
-            if pooled:
-                codes[c] = code if c not in codes else evidence.pooled_code(codes[c], code, pooled_memo)
-                if place_apart[code] or p <= CANNOT_LINK:
-                    apart.add(c)
-            else:
-                worst[c] = min(worst.get(c, 1.0), p)
-                total[c] = total.get(c, 0.0) + p
-        if pooled:
-            options = []
-            for c, (p, member) in best.items():
-                state = cases[c]
-                score = max(p, prob_of_code[codes[c]])
-                if score < AUTO_MATCH:
-                    if score >= REVIEW_LOW and p < REVIEW_LOW:
-                        result.review.append((x, member, score))
-                    continue
-                # the pooled place level is known when any member's is
-                if score < AUTO_MATCH_PLACE_UNKNOWN and not place_known[codes[c]]:
-                    result.review.append((x, member, score))  # nothing says the two are at one place
-                    continue
-                # a member clearly elsewhere (far, another estate or street) or a reviewer's cannot-link vetoes; so
-                # does the case's span. A member's low pair probability does not: another paraphrase of one problem
-                # scores low on its own (seed 20240301: that veto cost 0.04 pairwise F1 at equal over-merge)
-                if c in apart or not _compatible(records, points, x, state):
-                    result.review.append((x, member, score))
-                    continue
-                is_open = not state.closed_before(records, records.t[x])
-                options.append((is_open, score, -state.first_t, c, member))
-            _decide(result, records, points, x, options)
-            continue
+            worst[c] = min(worst.get(c, 1.0), p)
+            total[c] = total.get(c, 0.0) + p
         options = []
         for c, (p, member) in best.items():
             state = cases[c]
@@ -342,10 +319,225 @@ def assign(
             ):
                 result.review.append((x, member, p))
                 continue
-            is_open = not state.closed_before(records, records.t[x])
+            is_open = _is_open(records, points, state, points.t[x])
             options.append((is_open, p, -state.first_t, c, member))
         _decide(result, records, points, x, options)
     return result
+
+
+def _assign_pooled(result: Assignment, records: Records, is_new: np.ndarray, strong: np.ndarray, adjacency: tuple,
+                   evidence: CaseEvidence, points: "_OwnPoints", block: int) -> None:
+    """The loop of assign() when cases are judged as a whole (CaseEvidence), new intakes in record order.
+
+    Speed (one core, the longest stage at 1 M intakes): most of an intake's pairs are with members of cases that
+    existed before the current block of `block` intakes, and those cases do not change within the block unless two
+    cases merge. For them the per-case pooling (best pair, pooled code, vetoes) is computed with numpy for the whole
+    block at once (_PairEntries.groups) and only the cases that reach the review band or the join bar are looked at
+    in Python (_case_options). An intake with a pair whose other side was assigned within the block takes the
+    per-member path (_options_member_by_member); after a merge the rest of the block is grouped again. Both paths
+    decide alike (tests/dedupe/test_dedupe_s6_speed.py); block=0 takes the per-member path for every intake.
+    """
+    offsets, nodes, neighbours, probs, pats = adjacency
+    case, review = result.case, result.review
+    place_apart = evidence.place_apart_table()
+    place_known = evidence.place_known_table()
+    prob_of_code = evidence.prob_table.tolist()
+    pooled_memo: dict[int, int] = {}
+    # pairs in the review band, per intake, in pair order (kept only if the two end in different cases): they do
+    # not depend on the cases (every neighbour is assigned by the time its intake comes, old ones from the start)
+    in_band = (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & (
+        ~strong[nodes] | is_new[neighbours] | (case[neighbours] >= 0))  # the loop skips a case-less old one
+    band_pairs: dict[int, list] = {}
+    for a, b, p in zip(nodes[in_band].tolist(), neighbours[in_band].tolist(), probs[in_band].tolist()):
+        band_pairs.setdefault(a, []).append((a, b, p))
+    no_pairs = ()
+    entries = _PairEntries.of(adjacency, is_new, strong, evidence, place_apart) if block > 0 else None
+    new_intakes = np.flatnonzero(is_new).tolist()
+    strong_list = strong.tolist()
+    position = 0
+    while position < len(new_intakes):
+        block_start = new_intakes[position]
+        block_end = new_intakes[min(position + max(block, 1), len(new_intakes)) - 1] + 1
+        if entries is not None:
+            groups, member_by_member = entries.groups(block_start, block_end, case, min(REVIEW_LOW, AUTO_MATCH))
+        else:
+            groups, member_by_member = {}, None
+        merges_before = len(result.merges)
+        while position < len(new_intakes):
+            x = new_intakes[position]
+            if x >= block_end:
+                break
+            position += 1
+            if not strong_list[x]:
+                review.extend(band_pairs.get(x, no_pairs))
+                _create(result, records, x, None, points)
+                continue
+            if member_by_member is None or member_by_member[x - block_start]:
+                options = _options_member_by_member(
+                    result, records, points, x, offsets, neighbours, probs, pats, evidence, pooled_memo,
+                    prob_of_code, place_apart, place_known)
+            else:
+                review.extend(band_pairs.get(x, no_pairs))
+                options = _case_options(result, records, points, x, groups.get(x, no_pairs), prob_of_code,
+                                        place_known)
+            _decide(result, records, points, x, options)
+            if len(result.merges) != merges_before:
+                break  # the cases of the block's known members changed: group the rest of the block again
+
+
+def _thermometer_codes(radix: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Pattern codes as bit masks where pooling (the best level per comparison) is a bitwise OR: each comparison's
+    level + 1 = v is written as v ones in its own field. Returns (mask of each pattern code, pattern code of each
+    mask; -1 for masks that are not a pattern)."""
+    codes = np.arange(int(np.prod(radix)), dtype=np.int64)
+    masks = np.zeros(len(codes), dtype=np.int64)
+    rest, shift = codes.copy(), 0
+    for base in reversed(radix):
+        value = rest % base
+        masks |= ((np.int64(1) << value) - 1) << shift
+        rest //= base
+        shift += base - 1
+    code_of_mask = np.full(1 << shift, -1, dtype=np.int64)
+    code_of_mask[masks] = codes
+    return masks, code_of_mask
+
+
+@dataclass
+class _PairEntries:
+    """What the block grouping needs of each adjacency entry, computed once for the whole run."""
+
+    adjacency: tuple
+    neighbour_is_new: np.ndarray
+    in_loop: np.ndarray  # the entry's intake enters the loop (new and strong)
+    apart: np.ndarray  # the entry alone vetoes its case (place level 0, or a reviewer's cannot-link)
+    mask: np.ndarray  # the entry's pattern code as a thermometer mask (_thermometer_codes)
+    code_of_mask: np.ndarray
+    prob_table: np.ndarray
+
+    @classmethod
+    def of(cls, adjacency: tuple, is_new: np.ndarray, strong: np.ndarray, evidence: CaseEvidence,
+           place_apart: list) -> "_PairEntries":
+        offsets, nodes, neighbours, probs, pats = adjacency
+        codes = pats.astype(np.int64)
+        masks, code_of_mask = _thermometer_codes(evidence.radix)
+        return cls(adjacency, is_new[neighbours], strong[nodes] & is_new[nodes],
+                   np.asarray(place_apart, dtype=bool)[codes] | (probs <= CANNOT_LINK), masks[codes], code_of_mask,
+                   evidence.prob_table)
+
+    def groups(self, start: int, end: int, case: np.ndarray, lowest_acted_on: float) -> tuple[dict, np.ndarray]:
+        """For the new intakes start <= x < end: per intake, the cases its pairs meet that can matter (pooled score
+        at least lowest_acted_on), as (case, best probability, its member, pooled code, a member is apart) in the
+        order the intake first meets them, from the cases as they are now. Also, per intake, whether it has a pair
+        whose other side is a new intake from start on (its case is not known yet: the per-member path)."""
+        offsets, nodes, neighbours, probs, pats = self.adjacency
+        lo, hi = int(offsets[start]), int(offsets[end])
+        xs, nbs = nodes[lo:hi], neighbours[lo:hi]
+        member_by_member = np.zeros(end - start, dtype=bool)
+        member_by_member[xs[self.neighbour_is_new[lo:hi] & (nbs >= start)] - start] = True
+        use = np.flatnonzero(self.in_loop[lo:hi] & ~member_by_member[xs - start])
+        cs = case[nbs[use]]
+        if len(cs) and cs.min() < 0:  # an old neighbour without a case: the loop skips it
+            use, cs = use[cs >= 0], cs[cs >= 0]
+        if not len(use):
+            return {}, member_by_member
+        width = int(cs.max()) + 1
+        key = (xs[use] - start) * width + cs
+        order = np.argsort(key, kind="stable")  # by intake, then case; pair order within a case
+        use, key = use[order], key[order]
+        starts = np.empty(len(key), dtype=bool)
+        starts[0] = True
+        np.not_equal(key[1:], key[:-1], out=starts[1:])
+        first = np.flatnonzero(starts)
+        p = probs[lo:hi][use]
+        best = np.maximum.reduceat(p, first)
+        pooled = self.code_of_mask[np.bitwise_or.reduceat(self.mask[lo:hi][use], first)]
+        acted = np.flatnonzero(np.maximum(best, self.prob_table[pooled]) >= lowest_acted_on)
+        if not len(acted):
+            return {}, member_by_member
+        # the member: the group's first pair with its best probability (the loop keeps the earlier of equal ones)
+        group_of = np.cumsum(starts) - 1
+        at_best = np.flatnonzero(p == best[group_of])
+        member = nbs[use[at_best[np.searchsorted(group_of[at_best], acted)]]]
+        apart = np.logical_or.reduceat(self.apart[lo:hi][use], first)[acted]
+        group_key = key[first[acted]]
+        group_x = group_key // width
+        # per intake, in the order its pairs first meet the cases (a group's first pair is its earliest)
+        order = np.argsort(group_x * (hi - lo) + use[first[acted]], kind="stable")
+        rows = list(zip((group_key[order] % width).tolist(), best[acted][order].tolist(), member[order].tolist(),
+                        pooled[acted][order].tolist(), apart[order].tolist()))
+        xs_of_rows = (group_x[order] + start).tolist()
+        groups: dict[int, list] = {}
+        for x, row in zip(xs_of_rows, rows):
+            groups.setdefault(x, []).append(row)
+        return groups, member_by_member
+
+
+def _case_options(result: Assignment, records: Records, points: "_OwnPoints", x: int, groups, prob_of_code: list,
+                  place_known: list) -> list:
+    """The cases x may join, from its pooled groups (_pooled_groups); refusals go to review."""
+    cases, review = result.cases, result.review
+    options = []
+    for c, p, member, code, apart in groups:
+        score = max(p, prob_of_code[code])
+        if score < AUTO_MATCH:
+            if score >= REVIEW_LOW and p < REVIEW_LOW:
+                review.append((x, member, score))
+            continue
+        if score < AUTO_MATCH_PLACE_UNKNOWN and not place_known[code]:
+            review.append((x, member, score))
+            continue
+        state = cases[c]
+        if apart or not _compatible(records, points, x, state):
+            review.append((x, member, score))
+            continue
+        is_open = _is_open(records, points, state, points.t[x])
+        options.append((is_open, score, -state.first_t, c, member))
+    return options
+
+
+def _options_member_by_member(result: Assignment, records: Records, points: "_OwnPoints", x: int, offsets, neighbours,
+                              probs, pats, evidence: CaseEvidence, pooled_memo: dict, prob_of_code: list,
+                              place_apart: list, place_known: list) -> list:
+    """The cases x may join, its pairs taken one by one (the reference the block path is tested against)."""
+    cases, case = result.cases, result.case
+    lo, hi = int(offsets[x]), int(offsets[x + 1])
+    best: dict[int, tuple[float, int]] = {}  # case position -> (best probability, member)
+    codes: dict[int, int] = {}  # case position -> pooled pattern code of x's comparisons with its members
+    apart: set[int] = set()
+    member_cases = case[neighbours[lo:hi]].tolist()
+    for nb, p, c, code in zip(neighbours[lo:hi].tolist(), probs[lo:hi].tolist(), member_cases, pats[lo:hi].tolist()):
+        if c < 0:
+            continue
+        if cases[c].merged_into is not None:
+            c = result.resolve(c)
+        if REVIEW_LOW <= p < AUTO_MATCH:
+            result.review.append((x, nb, p))  # kept only if the two end in different cases
+        if p > best.get(c, (-1.0, -1))[0]:
+            best[c] = (p, nb)
+        codes[c] = code if c not in codes else evidence.pooled_code(codes[c], code, pooled_memo)
+        if place_apart[code] or p <= CANNOT_LINK:
+            apart.add(c)
+    options = []
+    for c, (p, member) in best.items():
+        state = cases[c]
+        score = max(p, prob_of_code[codes[c]])
+        if score < AUTO_MATCH:
+            if score >= REVIEW_LOW and p < REVIEW_LOW:
+                result.review.append((x, member, score))
+            continue
+        # the pooled place level is known when any member's is
+        if score < AUTO_MATCH_PLACE_UNKNOWN and not place_known[codes[c]]:
+            result.review.append((x, member, score))  # nothing says the two are at one place
+            continue
+        # a member clearly elsewhere (far, another estate or street) or a reviewer's cannot-link vetoes; so does the
+        # case's span. A member's low pair probability does not: another paraphrase of one problem scores low on its
+        # own (seed 20240301: that veto cost 0.04 pairwise F1 at equal over-merge)
+        if c in apart or not _compatible(records, points, x, state):
+            result.review.append((x, member, score))
+            continue
+        is_open = _is_open(records, points, state, points.t[x])
+        options.append((is_open, score, -state.first_t, c, member))
+    return options
 
 
 def _decide(result: Assignment, records: Records, points: _OwnPoints, x: int, options: list) -> None:
@@ -353,12 +545,12 @@ def _decide(result: Assignment, records: Records, points: _OwnPoints, x: int, op
     when the best case was closed before x arrived."""
     cases = result.cases
     if not options:
-        _create(result, records, x, repeat_of=None)
+        _create(result, records, x, None, points)
         return
     options.sort(reverse=True)
     is_open, p, _, c, member = options[0]
     if not is_open:
-        _create(result, records, x, repeat_of=cases[c].case_id)
+        _create(result, records, x, cases[c].case_id, points)
         result.score[x], result.matched_to[x] = p, member
         return
     # a second open case this intake matches as well as the first: the two are one problem
@@ -370,22 +562,30 @@ def _decide(result: Assignment, records: Records, points: _OwnPoints, x: int, op
     for other in survivors:
         if other != target:
             _merge(result, other, target, "matched_by_one_intake")
-    _join(result, records, x, target, p, member)
+    _join(result, records, points, x, target, p, member)
 
 
 @dataclass
 class _OwnPoints:
-    """Each record's own point as Python floats (the per-member distance checks run in Python: numpy scalars cost
-    more than the arithmetic); own is False for records without one or with a borrowed one."""
+    """Each record's own point and the facts the loop reads per intake, as Python lists (the loop runs in Python:
+    numpy scalars cost more than the arithmetic); own is False for records without a point or with a borrowed one."""
 
     lon: list[float]
     lat: list[float]
     own: list[bool]
+    t: list[float]
+    window_s: list[float]
+    closed_t: list[float]
+    dispatched: list[bool]
 
     @classmethod
     def of(cls, records: Records) -> "_OwnPoints":
         own = np.asarray(records.has_point, dtype=bool) & ~np.asarray(records.approximate, dtype=bool)
-        return cls(records.lon.tolist(), records.lat.tolist(), own.tolist())
+        return cls(records.lon.tolist(), records.lat.tolist(), own.tolist(),
+                   np.asarray(records.t, dtype=np.float64).tolist(),
+                   np.asarray(records.window_s, dtype=np.float64).tolist(),
+                   np.asarray(records.closed_t, dtype=np.float64).tolist(),
+                   np.asarray(records.dispatched, dtype=bool).tolist())
 
     def apart(self, a: int, b: int) -> bool:
         dx = (self.lon[a] - self.lon[b]) * METRES_PER_DEG_LON
@@ -394,15 +594,30 @@ class _OwnPoints:
 
 
 def _compatible(records: Records, points: _OwnPoints, x: int, state: CaseState) -> bool:
-    window = max(state.window_s, float(records.window_s[x]))
-    if records.t[x] - state.first_t > window:
+    window = max(state.window_s, points.window_s[x])
+    if points.t[x] - state.first_t > window:
         return False
-    if not points.own[x]:
+    own = points.own
+    if not own[x]:
         return True
     # every located member, not only the first: a case whose first intake has no point must not gather reports
-    # from two places through members that have none
-    own = points.own
-    return not any(own[member] and points.apart(x, member) for member in state.members)
+    # from two places through members that have none (points.apart written out: this runs per member)
+    lon, lat = points.lon, points.lat
+    lon_x, lat_x = lon[x], lat[x]
+    for member in state.members:
+        if own[member]:
+            dx = (lon_x - lon[member]) * METRES_PER_DEG_LON
+            dy = (lat_x - lat[member]) * METRES_PER_DEG_LAT
+            if (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M:
+                return False
+    return True
+
+
+def _is_open(records: Records, points: _OwnPoints, state: CaseState, t: float) -> bool:
+    """not state.closed_before(records, t), read from the lists."""
+    lead = state.lead_index if state.lead_index >= 0 else state.lead(records)
+    closed = points.closed_t[lead]
+    return not (points.dispatched[lead] and closed == closed and closed < t)  # closed == closed: not NaN
 
 
 def _same_place(points: _OwnPoints, a: CaseState, b: CaseState) -> bool:
@@ -413,12 +628,13 @@ def _same_place(points: _OwnPoints, a: CaseState, b: CaseState) -> bool:
     return not any(points.apart(i, j) for i in located_a for j in located_b)
 
 
-def _create(result: Assignment, records: Records, x: int, repeat_of: str | None) -> None:
+def _create(result: Assignment, records: Records, x: int, repeat_of: str | None, points: _OwnPoints | None = None
+            ) -> None:
     state = CaseState(
         case_id=case_id_for(records.channel[x], records.source_id[x]),
         first_index=x,
-        first_t=float(records.t[x]),
-        window_s=float(records.window_s[x]),
+        first_t=points.t[x] if points is not None else float(records.t[x]),
+        window_s=points.window_s[x] if points is not None else float(records.window_s[x]),
         members=[x],
         repeat_of=repeat_of,
         lead_index=x,
@@ -427,12 +643,15 @@ def _create(result: Assignment, records: Records, x: int, repeat_of: str | None)
     result.cases.append(state)
 
 
-def _join(result: Assignment, records: Records, x: int, c: int, p: float, member: int) -> None:
+def _join(result: Assignment, records: Records, points: _OwnPoints, x: int, c: int, p: float, member: int) -> None:
     result.case[x] = c
     result.score[x] = p
     result.matched_to[x] = member
-    result.cases[c].members.append(x)
-    result.cases[c].add_lead_candidate(records, x)
+    state = result.cases[c]
+    state.members.append(x)
+    lead = state.lead_index  # CaseState.add_lead_candidate, read from the lists (_lead_order)
+    if lead >= 0 and (not points.dispatched[x], x) < (not points.dispatched[lead], lead):
+        state.lead_index = x
 
 
 def _merge(result: Assignment, merged: int, into: int, reason: str) -> None:
