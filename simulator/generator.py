@@ -177,16 +177,17 @@ def json_bytes(value) -> bytes:
 class WeightedChoice:
     """`rnd.choices(population, weights)[0]` with the cumulative weights computed once: the same single
     `random()` draw and the same bisection as `random.choices`, so the same pick for the same stream."""
-    __slots__ = ("population", "cum_weights", "total", "hi")
+    __slots__ = ("population", "cum_weights", "total", "hi", "pick")
 
     def __init__(self, population, weights):
-        self.population = tuple(population)
-        self.cum_weights = list(accumulate(weights))
-        self.total = self.cum_weights[-1] + 0.0
-        self.hi = len(self.population) - 1
+        self.population = population = tuple(population)
+        self.cum_weights = cum_weights = list(accumulate(weights))
+        self.total = total = cum_weights[-1] + 0.0
+        self.hi = hi = len(population) - 1
 
-    def pick(self, rnd: random.Random):
-        return self.population[bisect(self.cum_weights, rnd.random() * self.total, 0, self.hi)]
+        def pick(rnd: random.Random):  # a closure: its tables are cell variables, no attribute look-ups per draw
+            return population[bisect(cum_weights, rnd.random() * total, 0, hi)]
+        self.pick = pick
 
 
 _WEIGHTED_CACHE: dict[int, WeightedChoice] = {}
@@ -828,15 +829,15 @@ class Strand:
         # a ticket line as json.dumps writes the record (", " and ": " separators); the part from `caller` to
         # `due_at` is the same in every version
         head = f'{{"hotline": "{code}", "ticket_id": "{ticket}", "received_at": '
-        received = _json_value(_iso_or_epoch(t, epoch))
+        received = _json_time(t, epoch)
         middle = (f', "caller": {{"phone": "{phone}", "name": "{name}"}}, "summary": {_json_text(title)}, '
                   f'"detail": {_json_text(content)}, "location": {location}, '
                   f'"category": {{"code": "{cat_code}", "name": "{cat_name}"}}, "assignee": "{assignee}", '
-                  f'"due_at": {_json_value(_iso_or_epoch(due, epoch))}, ')
+                  f'"due_at": {_json_time(due, epoch)}, ')
         for pos, (updated, status, closed, score) in enumerate(delivered):
-            tail = (f'"closed_at": {_json_value(_iso_or_epoch(closed, epoch))}, "status": "{status}", '
+            tail = (f'"closed_at": {_json_time(closed, epoch)}, "status": "{status}", '
                     f'"rating": {_json_value(score)}, '
-                    f'"updated_at": {_json_value(_iso_or_epoch(updated, epoch and random() < 0.5))}')
+                    f'"updated_at": {_json_time(updated, epoch and random() < 0.5)}')
             if extra_key:
                 tail += f', "{extra_key[0]}": {json_bytes(rnd.choice(extra_key[1])).decode("utf-8")}'
             line = f"{head}{received}{middle}{tail}}}"  # str: a truncated line is cut between characters
@@ -979,12 +980,13 @@ def _110_time(t: datetime | None) -> str:
     return "" if t is None else f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}:{t.second:02d}"
 
 
-def _iso_or_epoch(t: datetime | None, epoch: bool):
+def _json_time(t: datetime | None, epoch: bool) -> str:
+    """A hotline time as JSON text: epoch milliseconds, or an ISO-8601 string with +08:00; null for none."""
     if t is None:
-        return None
+        return "null"
     if epoch:
-        return int((t - EPOCH_CST).total_seconds() * 1000)
-    return t.isoformat("T", "seconds") + CST_OFFSET
+        return str(int((t - EPOCH_CST).total_seconds() * 1000))
+    return f'"{t.isoformat("T", "seconds")}{CST_OFFSET}"'
 
 
 _TIME_AND_ID = itemgetter(0, 1)  # a buffered record's (time, id)
