@@ -234,13 +234,14 @@ def place_from_text(keys: AddressKeys, text: str, known_roads: frozenset[str]) -
     the lazy road pattern starts right after the previous word ('征地款未足额发放云谷路313号')."""
     if keys.place_key or keys.estate or not text:
         return keys
-    if m := _CROSSING_RE.search(text):
+    # the patterns are slow on long texts: a crossing ends in 口 or 交汇处, a road number in 号
+    if ("口" in text or "交汇处" in text) and (m := _CROSSING_RE.search(text)):
         first, second = _known_road(m.group(1), known_roads), _known_road(m.group(2), known_roads)
         if first and second and first != second:
             offset = _OFFSET_RE.match(text, m.end())
             return replace(keys, road=first, crossing="|".join(sorted((first, second))),
                            offset=(offset.group(1) + offset.group(2)) if offset else "")
-    if m := _ROAD_NUMBER_RE.search(text):
+    if "号" in text and (m := _ROAD_NUMBER_RE.search(text)):
         if road := _known_road(m.group(1), known_roads):
             return replace(keys, road=road, number=m.group(2))
     return keys
