@@ -183,6 +183,7 @@ report = match(home / "warehouse.duckdb", home / "review")
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": time.perf_counter() - started, "candidates": report.candidates,
                   "new_cases": report.new_cases, "stage_seconds": report.stage_seconds,
+                  "stage_cpu_seconds": report.stage_cpu_seconds,
                   # all threads of this process (DuckDB's, rapidfuzz's) plus the prepare workers
                   "cpu_seconds": time.process_time() - cpu_started + children.ru_utime + children.ru_stime,
                   "peak_rss_mb": peak_rss_mb()}))
@@ -258,6 +259,7 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note:
             "candidates_per_intake": round(measured["candidates"] / intakes, 2),
             "peak_rss_mb": round(measured["peak_rss_mb"]),
             "stage_seconds": measured.get("stage_seconds"),
+            "stage_cpu_seconds": measured.get("stage_cpu_seconds"),
             "load_average_at_start": load_at_start,
             "pairwise_f1": round(metrics["pairwise_f1"], 4),
             "bcubed_f1": round(metrics["bcubed_f1"], 4),

@@ -7,6 +7,7 @@ one transaction. Old assignments are never re-clustered; case ids never change.
 """
 from __future__ import annotations
 
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,8 @@ class MatchReport:
     decisions_rejected: list = field(default_factory=list)  # (line, reason) of decisions.csv lines not applied
     seconds: float = 0.0
     stage_seconds: dict = field(default_factory=dict)  # prepare / candidates / cluster / write
+    # CPU seconds per stage: this process's threads plus the worker processes that ended in the stage (prepare's)
+    stage_cpu_seconds: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -133,13 +136,14 @@ def _detached_by_cannot_link(con: duckdb.DuckDBPyConnection, decisions: store.De
 def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, threads: int) -> None:
     detached = _detached_by_cannot_link(con, decisions)
     decided = sorted({key for d in decisions.valid for key in (d.a, d.b)})
-    clock = time.perf_counter()
+    clock, cpu_clock = time.perf_counter(), _cpu_seconds()
 
     def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
+        nonlocal clock, cpu_clock
+        now, cpu_now = time.perf_counter(), _cpu_seconds()
         report.stage_seconds[stage] = round(now - clock, 2)
-        clock = now
+        report.stage_cpu_seconds[stage] = round(cpu_now - cpu_clock, 2)
+        clock, cpu_clock = now, cpu_now
 
     context, changed_since = _load_context(con, detached, decided)
     lap("load")
@@ -184,6 +188,11 @@ def _match_in_transaction(con, decisions: store.Decisions, report: MatchReport, 
     report.decisions_applied = len(decisions.valid)
     _write(con, records, is_new, result, decisions, report, changed_since, order_table)
     lap("write")
+
+
+def _cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _candidates_scored(records, is_new, threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
