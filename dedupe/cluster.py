@@ -111,7 +111,7 @@ def _adjacency(n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray, patterns: np
         kept = keep(nodes, neighbours)
         nodes, neighbours, probs = nodes[kept], neighbours[kept], probs[kept]
         pats = pats[kept] if pats is not None else None
-    order = np.lexsort((neighbours, nodes))
+    order = np.argsort(nodes * max(n, 1) + neighbours, kind="stable")  # = lexsort((neighbours, nodes)), 2-3x faster
     nodes, neighbours, probs = nodes[order], neighbours[order], probs[order]
     pats = pats[order] if pats is not None else None
     offsets = np.searchsorted(nodes, np.arange(n + 1))
@@ -547,11 +547,15 @@ def _decide(result: Assignment, records: Records, points: _OwnPoints, x: int, op
     if not options:
         _create(result, records, x, None, points)
         return
-    options.sort(reverse=True)
+    if len(options) > 1:
+        options.sort(reverse=True)
     is_open, p, _, c, member = options[0]
     if not is_open:
         _create(result, records, x, cases[c].case_id, points)
         result.score[x], result.matched_to[x] = p, member
+        return
+    if len(options) == 1:
+        _join(result, records, points, x, c, p, member)
         return
     # a second open case this intake matches as well as the first: the two are one problem
     survivors = [c]
@@ -630,14 +634,16 @@ def _same_place(points: _OwnPoints, a: CaseState, b: CaseState) -> bool:
 
 def _create(result: Assignment, records: Records, x: int, repeat_of: str | None, points: _OwnPoints | None = None
             ) -> None:
-    state = CaseState(
-        case_id=case_id_for(records.channel[x], records.source_id[x]),
-        first_index=x,
-        first_t=points.t[x] if points is not None else float(records.t[x]),
-        window_s=points.window_s[x] if points is not None else float(records.window_s[x]),
-        members=[x],
-        repeat_of=repeat_of,
-        lead_index=x,
+    state = CaseState(  # positional: this runs once per new case
+        case_id_for(records.channel[x], records.source_id[x]),  # case_id
+        x,  # first_index
+        points.t[x] if points is not None else float(records.t[x]),  # first_t
+        points.window_s[x] if points is not None else float(records.window_s[x]),  # window_s
+        [x],  # members
+        repeat_of,
+        True,  # is_new
+        None,  # merged_into
+        x,  # lead_index
     )
     result.case[x] = len(result.cases)
     result.cases.append(state)
