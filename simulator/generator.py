@@ -201,7 +201,10 @@ def _weighted(rnd: random.Random, weights: dict[str, float]) -> str:
 
 
 def _json_text(v: str) -> str:
-    """A free text as a JSON string literal (escaped where needed: quotes, backslashes, line breaks)."""
+    """A free text as a JSON string literal (escaped where needed: quotes, backslashes, line breaks). JSON escapes
+    nothing else, so a printable text without quote or backslash is its own literal (most texts: no encoder call)."""
+    if '"' not in v and "\\" not in v and v.isprintable():
+        return f'"{v}"'
     return orjson.dumps(v).decode("utf-8")
 
 
