@@ -359,9 +359,7 @@ def _assign_pooled(result: Assignment, records: Records, is_new: np.ndarray, str
         block_start = new_intakes[position]
         block_end = new_intakes[min(position + max(block, 1), len(new_intakes)) - 1] + 1
         if entries is not None:
-            groups, member_by_member = entries.groups(block_start, block_end, case, min(REVIEW_LOW, AUTO_MATCH))
-        else:
-            groups, member_by_member = {}, None
+            groups, mixed, known = entries.groups(block_start, block_end, case, min(REVIEW_LOW, AUTO_MATCH))
         merges_before = len(result.merges)
         while position < len(new_intakes):
             x = new_intakes[position]
@@ -372,14 +370,15 @@ def _assign_pooled(result: Assignment, records: Records, is_new: np.ndarray, str
                 review.extend(band_pairs.get(x, no_pairs))
                 _create(result, records, x, None, points)
                 continue
-            if member_by_member is None or member_by_member[x - block_start]:
+            if entries is None:
                 options = _options_member_by_member(
                     result, records, points, x, offsets, neighbours, probs, pats, evidence, pooled_memo,
                     prob_of_code, place_apart, place_known)
             else:
                 review.extend(band_pairs.get(x, no_pairs))
-                options = _case_options(result, records, points, x, groups.get(x, no_pairs), prob_of_code,
-                                        place_known)
+                rows = groups.get(x, no_pairs) if x not in mixed else _with_pairs_in_block(
+                    x, *mixed[x], case, known, evidence, pooled_memo, place_apart)
+                options = _case_options(result, records, points, x, rows, prob_of_code, place_known)
             _decide(result, records, points, x, options)
             if len(result.merges) != merges_before:
                 break  # the cases of the block's known members changed: group the rest of the block again
@@ -424,22 +423,30 @@ class _PairEntries:
                    np.asarray(place_apart, dtype=bool)[codes] | (probs <= CANNOT_LINK), masks[codes], code_of_mask,
                    evidence.prob_table)
 
-    def groups(self, start: int, end: int, case: np.ndarray, lowest_acted_on: float) -> tuple[dict, np.ndarray]:
-        """For the new intakes start <= x < end: per intake, the cases its pairs meet that can matter (pooled score
-        at least lowest_acted_on), as (case, best probability, its member, pooled code, a member is apart) in the
-        order the intake first meets them, from the cases as they are now. Also, per intake, whether it has a pair
-        whose other side is a new intake from start on (its case is not known yet: the per-member path)."""
+    def groups(self, start: int, end: int, case: np.ndarray, lowest_acted_on: float
+               ) -> tuple[dict, dict, "_KnownGroups | None"]:
+        """For the new intakes start <= x < end, from the cases as they are now: per intake, the cases its pairs
+        meet that can matter (pooled score at least lowest_acted_on), as (case, best probability, its member,
+        pooled code, a member is apart) in the order the intake first meets them. An intake with pairs whose other
+        side is a new intake from start on (its case is not known yet) is in `mixed` instead: (those rows with
+        where the best member and the first pair are, those pairs one by one), completed by _with_pairs_in_block
+        with the help of all the block's groups (_KnownGroups)."""
         offsets, nodes, neighbours, probs, pats = self.adjacency
         lo, hi = int(offsets[start]), int(offsets[end])
         xs, nbs = nodes[lo:hi], neighbours[lo:hi]
-        member_by_member = np.zeros(end - start, dtype=bool)
-        member_by_member[xs[self.neighbour_is_new[lo:hi] & (nbs >= start)] - start] = True
-        use = np.flatnonzero(self.in_loop[lo:hi] & ~member_by_member[xs - start])
+        in_block = self.neighbour_is_new[lo:hi] & (nbs >= start) & self.in_loop[lo:hi]
+        mixed: dict[int, tuple[list, list]] = {}
+        if in_block.any():
+            at = np.flatnonzero(in_block)
+            for x, entry in zip(xs[at].tolist(), zip(at.tolist(), nbs[at].tolist(), probs[lo:hi][at].tolist(),
+                                                     pats[lo:hi][at].tolist())):
+                mixed.setdefault(x, ([], []))[1].append(entry)
+        use = np.flatnonzero(self.in_loop[lo:hi] & ~in_block)
         cs = case[nbs[use]]
         if len(cs) and cs.min() < 0:  # an old neighbour without a case: the loop skips it
             use, cs = use[cs >= 0], cs[cs >= 0]
         if not len(use):
-            return {}, member_by_member
+            return {}, mixed, None
         width = int(cs.max()) + 1
         key = (xs[use] - start) * width + cs
         order = np.argsort(key, kind="stable")  # by intake, then case; pair order within a case
@@ -452,24 +459,91 @@ class _PairEntries:
         best = np.maximum.reduceat(p, first)
         pooled = self.code_of_mask[np.bitwise_or.reduceat(self.mask[lo:hi][use], first)]
         acted = np.flatnonzero(np.maximum(best, self.prob_table[pooled]) >= lowest_acted_on)
-        if not len(acted):
-            return {}, member_by_member
         # the member: the group's first pair with its best probability (the loop keeps the earlier of equal ones)
         group_of = np.cumsum(starts) - 1
         at_best = np.flatnonzero(p == best[group_of])
-        member = nbs[use[at_best[np.searchsorted(group_of[at_best], acted)]]]
-        apart = np.logical_or.reduceat(self.apart[lo:hi][use], first)[acted]
+        known = None
+        if mixed:  # every group, for the cases the intakes' pairs inside the block meet as well
+            best_at = use[at_best[np.searchsorted(group_of[at_best], np.arange(len(first)))]]
+            apart = np.logical_or.reduceat(self.apart[lo:hi][use], first)
+            known = _KnownGroups(start, width, key[first], best, best_at, pooled, apart, use[first], nbs)
+            best_at, apart = best_at[acted], apart[acted]
+        else:
+            best_at = use[at_best[np.searchsorted(group_of[at_best], acted)]]
+            apart = np.logical_or.reduceat(self.apart[lo:hi][use], first)[acted]
+        if not len(acted):
+            return {}, mixed, known
         group_key = key[first[acted]]
         group_x = group_key // width
-        # per intake, in the order its pairs first meet the cases (a group's first pair is its earliest)
-        order = np.argsort(group_x * (hi - lo) + use[first[acted]], kind="stable")
-        rows = list(zip((group_key[order] % width).tolist(), best[acted][order].tolist(), member[order].tolist(),
-                        pooled[acted][order].tolist(), apart[order].tolist()))
-        xs_of_rows = (group_x[order] + start).tolist()
+        met_at = use[first[acted]]  # a group's first pair is its earliest
+        # per intake, in the order its pairs first meet the cases
+        order = np.argsort(group_x * (hi - lo) + met_at, kind="stable")
+        rows = zip((group_key[order] % width).tolist(), best[acted][order].tolist(), nbs[best_at[order]].tolist(),
+                   pooled[acted][order].tolist(), apart[order].tolist())
         groups: dict[int, list] = {}
-        for x, row in zip(xs_of_rows, rows):
-            groups.setdefault(x, []).append(row)
-        return groups, member_by_member
+        if not mixed:
+            for x, row in zip((group_x[order] + start).tolist(), rows):
+                groups.setdefault(x, []).append(row)
+            return groups, mixed, known
+        for x, row, best_position, first_position in zip(
+                (group_x[order] + start).tolist(), rows, best_at[order].tolist(), met_at[order].tolist()):
+            if x in mixed:
+                mixed[x][0].append((*row, best_position, first_position))
+            else:
+                groups.setdefault(x, []).append(row)
+        return groups, mixed, known
+
+
+@dataclass
+class _KnownGroups:
+    """All (intake, case) groups of a block (_PairEntries.groups), sorted by key = (x - start) * width + case."""
+
+    start: int
+    width: int
+    keys: np.ndarray
+    best: np.ndarray
+    best_at: np.ndarray  # entry position (within the block) of the best member's pair
+    pooled: np.ndarray
+    apart: np.ndarray
+    met_at: np.ndarray  # entry position of the group's first pair
+    neighbours: np.ndarray  # the block's entries' neighbours
+
+    def find(self, x: int, c: int) -> list | None:
+        """[case, best probability, member, pooled code, apart, best position, first position] or None."""
+        if c >= self.width:
+            return None
+        key = (x - self.start) * self.width + c
+        k = int(np.searchsorted(self.keys, key))
+        if k == len(self.keys) or self.keys[k] != key:
+            return None
+        at = int(self.best_at[k])
+        return [c, float(self.best[k]), int(self.neighbours[at]), int(self.pooled[k]), bool(self.apart[k]), at,
+                int(self.met_at[k])]
+
+
+def _with_pairs_in_block(x: int, known: list, in_block: list, case: np.ndarray, groups: _KnownGroups | None,
+                         evidence: CaseEvidence, pooled_memo: dict, apart_by_code: list) -> list:
+    """x's case groups that can matter, completed with its pairs inside the block one by one as the
+    member-by-member loop takes them: best probability (the earlier pair on a tie), pooled code, veto, order of
+    first meeting. known: x's groups that matter by themselves; a case that only a pair inside the block raises
+    is fetched from all the block's groups."""
+    merged = {row[0]: list(row) for row in known}
+    for position, nb, p, code in in_block:
+        c = int(case[nb])
+        group = merged.get(c)
+        if group is None:
+            group = groups.find(x, c) if groups is not None else None
+            if group is None:
+                merged[c] = [c, p, nb, code, apart_by_code[code] or p <= CANNOT_LINK, position, position]
+                continue
+            merged[c] = group
+        if p > group[1] or (p == group[1] and position < group[5]):
+            group[1], group[2], group[5] = p, nb, position
+        group[3] = evidence.pooled_code(group[3], code, pooled_memo)
+        group[4] = group[4] or apart_by_code[code] or p <= CANNOT_LINK
+        if position < group[6]:
+            group[6] = position
+    return [group[:5] for group in sorted(merged.values(), key=lambda group: group[6])]
 
 
 def _case_options(result: Assignment, records: Records, points: "_OwnPoints", x: int, groups, prob_of_code: list,
