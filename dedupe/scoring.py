@@ -86,10 +86,8 @@ def _equal(codes: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray,
 
 def closed_before_later(records: Records, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Per pair: the earlier of the two was dispatched to a unit that closed it before the later one came."""
-    later_is_j = records.t[i] <= records.t[j]
-    earlier = np.where(later_is_j, i, j)
-    closed = records.closed_t[earlier]
-    return records.dispatched[earlier] & (closed < np.where(later_is_j, records.t[j], records.t[i]))
+    earlier, later = np.minimum(i, j), np.maximum(i, j)  # record order is time order (records.ORDER_COLUMNS)
+    return records.dispatched[earlier] & (records.closed_t[earlier] < records.t[later])
 
 
 def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: int = 1) -> dict[str, np.ndarray]:
