@@ -298,8 +298,7 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
     """rows: the context's rows in record order (received_at, caller_key: what derive_links needs of them)."""
     # column-wise: one row per new intake (a Python loop over 1 M intakes cost seconds)
     new_positions = np.flatnonzero(is_new)
-    survivor = np.fromiter((result.resolve(c) for c in range(len(result.cases))), dtype=np.int64,
-                           count=len(result.cases))  # per case position, the position of the case it lives on in
+    survivor = _survivors(result)  # per case position, the position of the case it lives on in
     resolved = survivor[result.case[new_positions]] if len(new_positions) else np.zeros(0, dtype=np.int64)
     case_ids = np.array([s.case_id for s in result.cases] or [""], dtype=object)
     case_is_new = np.fromiter((s.is_new for s in result.cases), dtype=bool, count=len(result.cases))
@@ -316,7 +315,7 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
         "case_id": case_ids[resolved],
         "link_type": np.full(len(new_positions), "duplicate", dtype=object),  # derived below
         "is_lead": np.zeros(len(new_positions), dtype=bool),
-        "match_score": [None if np.isnan(v) else round(v, 6) for v in score.tolist()],
+        "match_score": [None if v != v else round(v, 6) for v in score.tolist()],  # v != v: NaN
         "matched_to_channel": matched_channel,
         "matched_to_source_id": matched_source,
     }
@@ -379,6 +378,19 @@ def _write(con, records, is_new, result: cluster.Assignment, decisions: store.De
         store.derive_links(con, "link_arrow", changed_since, survivors)
         con.unregister("link_arrow")
         _write_review(con, review.result(), decisions, report)
+
+
+def _survivors(result: cluster.Assignment) -> np.ndarray:
+    """Per case position, the position of the case it lives on in (Assignment.resolve for every case at once)."""
+    survivor = np.fromiter((-1 if s.merged_into is None else s.merged_into for s in result.cases), dtype=np.int64,
+                           count=len(result.cases))
+    live = survivor < 0
+    survivor[live] = np.flatnonzero(live)
+    while True:  # follow merged_into until every position points at a live case (chains are short)
+        following = survivor[survivor]
+        if (following == survivor).all():
+            return survivor
+        survivor = following
 
 
 def _review_table(records, result: cluster.Assignment, survivor: np.ndarray) -> pa.Table:

@@ -135,3 +135,18 @@ def test_every_pattern_code_round_trips_through_its_mask():
     masks, code_of_mask = cluster._thermometer_codes(EVIDENCE.radix)
     assert (code_of_mask[masks] == np.arange(scoring.PATTERNS)).all()
     assert (EVIDENCE.place_values() @ (EVIDENCE.level_table.astype(np.int64) + 1).T == np.arange(scoring.PATTERNS)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=30), min_size=2, max_size=30), st.data())
+def test_survivors_of_all_cases_at_once_equal_resolve(merge_order, data):
+    from dedupe.run import _survivors
+
+    cases = [cluster.CaseState(case_id=f"K{k}", first_index=k, first_t=float(k), window_s=0.0, members=[k])
+             for k in range(31)]
+    result = cluster.Assignment(case=np.arange(31), score=np.full(31, np.nan), matched_to=np.full(31, -1),
+                                cases=cases, merges=[], review=[])
+    for a in merge_order:
+        b = data.draw(st.integers(min_value=0, max_value=30))
+        cluster.merge_cases(result, a, b, "must_link")
+    assert _survivors(result).tolist() == [result.resolve(c) for c in range(31)]
