@@ -190,10 +190,6 @@ class CaseEvidence:
             memo[key] = code
         return code
 
-    def place_values(self) -> np.ndarray:
-        """Per comparison, what one step of its level adds to a pattern code (code = sum of (level + 1) * value)."""
-        return np.array([int(np.prod(self.radix[k + 1:])) for k in range(len(self.radix))], dtype=np.int64)
-
     def place_known_table(self) -> list[bool]:
         """Per pattern code: the pair's place level is known (points, or keys that can be compared)."""
         return (self.level_table[:, self.place_column] >= 0).tolist()
@@ -333,9 +329,10 @@ def _assign_pooled(result: Assignment, records: Records, is_new: np.ndarray, str
     existed before the current block of `block` intakes, and those cases do not change within the block unless two
     cases merge. For them the per-case pooling (best pair, pooled code, vetoes) is computed with numpy for the whole
     block at once (_PairEntries.groups) and only the cases that reach the review band or the join bar are looked at
-    in Python (_case_options). An intake with a pair whose other side was assigned within the block takes the
-    per-member path (_options_member_by_member); after a merge the rest of the block is grouped again. Both paths
-    decide alike (tests/dedupe/test_dedupe_s6_speed.py); block=0 takes the per-member path for every intake.
+    in Python (_case_options). An intake with pairs whose other side was assigned within the block folds those in
+    one by one (_with_pairs_in_block); after a merge the rest of the block is grouped again. block=0 takes every
+    intake member by member (_options_member_by_member, the reference): both decide alike, review rows in the same
+    order (tests/dedupe/test_dedupe_s6_speed.py).
     """
     offsets, nodes, neighbours, probs, pats = adjacency
     case, review = result.case, result.review
@@ -409,7 +406,7 @@ class _PairEntries:
     neighbour_is_new: np.ndarray
     in_loop: np.ndarray  # the entry's intake enters the loop (new and strong)
     apart: np.ndarray  # the entry alone vetoes its case (place level 0, or a reviewer's cannot-link)
-    mask: np.ndarray  # the entry's pattern code as a thermometer mask (_thermometer_codes)
+    mask: np.ndarray  # the entry's pattern code as a thermometer mask (_thermometer_codes; 20 bits: int32)
     code_of_mask: np.ndarray
     prob_table: np.ndarray
 
@@ -420,8 +417,8 @@ class _PairEntries:
         codes = pats.astype(np.int64)
         masks, code_of_mask = _thermometer_codes(evidence.radix)
         return cls(adjacency, is_new[neighbours], strong[nodes] & is_new[nodes],
-                   np.asarray(place_apart, dtype=bool)[codes] | (probs <= CANNOT_LINK), masks[codes], code_of_mask,
-                   evidence.prob_table)
+                   np.asarray(place_apart, dtype=bool)[codes] | (probs <= CANNOT_LINK),
+                   masks.astype(np.int32)[codes], code_of_mask, evidence.prob_table)
 
     def groups(self, start: int, end: int, case: np.ndarray, lowest_acted_on: float
                ) -> tuple[dict, dict, "_KnownGroups | None"]:
