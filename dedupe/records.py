@@ -290,8 +290,12 @@ def _normalise_rows(job) -> tuple[list, ...]:
     estate = [keys.estate for keys in parsed]
     for k, name in zip(missing_estate, found):
         estate[k] = name
+    # a 110 call's text opens with its 警情类别 (水电气热故障, 邻里纠纷): a label, not the caller's words, so it leaves
+    # the problem text as place names do (seed 20240301: over-merge 1.58 -> 1.48 %, pairwise F1 +0.0006)
+    own_label = [(label.rsplit("/", 1)[-1],) if channel == "110" and label else ()
+                 for channel, label in zip(channels, simplified_labels)]
     problem = normalize.problem_texts(
-        text, [(named, keys.road, *keys.crossing.split("|")) for named, keys in zip(estate, parsed)]
+        text, [(named, keys.road, *keys.crossing.split("|"), *own) for named, keys, own in zip(estate, parsed, own_label)]
     )
     place = [_place_fields(keys) for keys in parsed]
     place_key = [p[0] for p in place]

@@ -91,3 +91,15 @@ def test_spatial_blocking_over_the_window_when_the_keyword_topic_agrees_though_t
     records, _ = _levels([labelled, far_in_time])
     i, j = blocking.candidate_pairs(records, np.ones(2, bool))
     assert len(i) == 0
+
+
+def test_a_110_calls_category_leaves_its_problem_text():
+    from dedupe import records as records_mod
+    from dedupe_testkit import intake, intake_table
+
+    call = intake("110A", 0, "水电气热故障燃气管道被挖断", channel="110", category="水电气热故障")
+    order = intake("O1", 10, "水电气热故障燃气管道被挖断")  # another channel's text keeps its words
+    records = records_mod.prepare(intake_table([call, order]))
+    problem = dict(zip(records.source_id, records.problem))
+    assert problem["110A"] == "燃气管道被挖断"
+    assert problem["O1"] == "水电气热故障燃气管道被挖断"
