@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from dedupe import cluster, records as records_mod, scoring
 from dedupe_testkit import intake, intake_table
@@ -149,3 +149,25 @@ def test_survivors_of_all_cases_at_once_equal_resolve(merge_order, data):
         b = data.draw(st.integers(min_value=0, max_value=30))
         cluster.merge_cases(result, a, b, "must_link")
     assert _survivors(result).tolist() == [result.resolve(c) for c in range(31)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=N - 1), min_size=1, max_size=8, unique=True),
+       st.integers(min_value=0, max_value=N - 1), st.floats(min_value=-1e5, max_value=1e6))
+@example(members=[0], joining=1, offset=1e6)  # R00: closed, never dispatched to a unit: not closed for repeats
+@example(members=[7, 8], joining=10, offset=1e6)  # R07: dispatched and closed
+def test_the_loops_list_reads_equal_the_case_state_methods(members, joining, offset):
+    """_is_open and _join's lead update read Python lists; they must agree with CaseState.closed_before / lead."""
+    points = cluster._OwnPoints.of(RECORDS)
+    state = cluster.CaseState(case_id="K", first_index=members[0], first_t=float(RECORDS.t[members[0]]),
+                              window_s=0.0, members=list(members))
+    t = float(RECORDS.t[members[0]]) + offset
+    assert cluster._is_open(RECORDS, points, state, t) == (not state.closed_before(RECORDS, t))
+    if joining in members:
+        return
+    result = cluster.Assignment(case=np.full(N, -1), score=np.full(N, np.nan), matched_to=np.full(N, -1),
+                                cases=[state], merges=[], review=[])
+    state.lead(RECORDS)
+    cluster._join(result, RECORDS, points, joining, 0, 0.99, members[0])
+    assert state.lead_index == cluster.CaseState(case_id="K", first_index=members[0], first_t=0.0, window_s=0.0,
+                                                 members=members + [joining]).lead(RECORDS)
