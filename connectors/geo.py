@@ -75,7 +75,8 @@ def _wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
     return lon + d_lon, lat + d_lat
 
 
-def _gcj_to_bd(lon: float, lat: float) -> tuple[float, float]:
+def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    """The published GCJ-02 -> BD-09 step, on valid floats (no checks: the simulator calls it per point)."""
     z = math.hypot(lon, lat) + 0.00002 * math.sin(lat * _X_PI)
     theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
     return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
@@ -115,14 +116,14 @@ def gcj02_to_wgs84(lon: object, lat: object) -> Point:
 
 def wgs84_to_bd09(lon: object, lat: object) -> Point:
     p = _valid_point(lon, lat)
-    return _UNKNOWN if p is None else _gcj_to_bd(*_wgs_to_gcj(*p))
+    return _UNKNOWN if p is None else gcj02_to_bd09(*_wgs_to_gcj(*p))
 
 
 def bd09_to_wgs84(lon: object, lat: object) -> Point:
     p = _valid_point(lon, lat)
     if p is None:
         return _UNKNOWN
-    gcj = _invert(_gcj_to_bd, p[0], p[1], _bd_to_gcj_approx(*p))
+    gcj = _invert(gcj02_to_bd09, p[0], p[1], _bd_to_gcj_approx(*p))
     return gcj02_to_wgs84(*gcj)
 
 

@@ -210,9 +210,6 @@ def _strings(table: pa.Table, name: str) -> list[str]:
 
 
 _TEXT_COLUMNS = ("title", "content", "source_category", "address", "street_code", "community_code", "area_code", "channel")
-# An intake whose address names no place (a petition's is often the street only) takes a crossing or a road number
-# its text names (normalize.place_from_text): seed 20240301 pairwise F1 0.804 -> 0.815, over-merge 1.33 -> 1.31 %
-PLACE_FROM_TEXT = True
 PARALLEL_FROM = 50_000  # below this many intakes, worker processes cost more than they save
 
 
@@ -278,9 +275,10 @@ def _normalise_rows(job) -> tuple[list, ...]:
     cleaned_titles, cleaned_contents = cleaned[:n], cleaned[n:]
     # the title is often a prefix of the content: do not count it twice
     text = [c if t and t in c else (t + c) for t, c in zip(cleaned_titles, cleaned_contents)]
-    if PLACE_FROM_TEXT:
-        parsed = [normalize.place_from_text(keys, body, roads) if not keys.place_key else keys
-                  for keys, body in zip(parsed, text)]
+    # an address that names no place (a petition's is often the street only) takes a crossing or a road number its
+    # text names: seed 20240301 pairwise F1 0.804 -> 0.815, over-merge 1.33 -> 1.31 %
+    parsed = [normalize.place_from_text(keys, body, roads) if not keys.place_key else keys
+              for keys, body in zip(parsed, text)]
     label_info = [_label(channel, label) for channel, label in zip(channels, labels)]
     simplified_labels = [info[0] for info in label_info]
     topic = [topics.topic_of(*texts) for texts in zip(simplified_labels, cleaned_titles, cleaned_contents)]

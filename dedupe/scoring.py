@@ -24,11 +24,6 @@ DIST_CUTS_M = (50.0, 150.0, 250.0)  # metres -> place levels 3, 2, 1, else 0 (se
 TIME_CUTS_S = (2 * HOUR, DAY)  # -> time levels 3, 2; within the window 1; beyond 0
 CROSSING_TYPE = PLACE_TYPES["x:"]
 RANDOM_PAIRS = 200_000
-# A problem's reports come while it is open: a report that comes after the earlier report's unit closed it is a
-# repeat (a new case) or another problem, as far in time from it as a report beyond the window (time level 0).
-# Seed 20240301: 4.6 % of true candidate pairs and 20.6 % of the others are such pairs (a duplicate order closed on
-# its own is the usual true one), hence time level 0's m of 0.05.
-AFTER_CLOSURE_IS_BEYOND = True
 EM_ITERATIONS = 40
 # Starting m per level (what a match usually looks like), also used as a weak Dirichlet prior so that a small
 # batch (a quiet day, a test) still gets sensible weights: worth PRIOR_PAIRS pseudo-pairs against the data.
@@ -133,8 +128,11 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
     levels["time"] = np.where(
         gap <= TIME_CUTS_S[0], 3, np.where(gap <= TIME_CUTS_S[1], 2, np.where(gap <= window, 1, 0))
     ).astype(np.int8)
-    if AFTER_CLOSURE_IS_BEYOND:
-        levels["time"][closed_before_later(records, i, j)] = 0
+    # A problem's reports come while it is open: a report that comes after the earlier report's unit closed it is a
+    # repeat (a new case) or another problem, as far in time from it as a report beyond the window (time level 0).
+    # Seed 20240301: 4.6 % of true candidate pairs and 20.6 % of the others are such pairs (a duplicate order closed
+    # on its own is the usual true one), hence DEFAULT_M's time level 0 of 0.05.
+    levels["time"][closed_before_later(records, i, j)] = 0
 
     same_topic, topic_known = _equal(codes["topic"], i, j)
     levels["topic"] = np.where(topic_known, same_topic.astype(np.int8), -1).astype(np.int8)

@@ -191,7 +191,7 @@ def disturb(rnd: random.Random, text: str, difficulty: float = 1.0) -> str:
 # Inside the district the GCJ-02 offset (a dozen sines per point) is read from a table of the formula's offsets
 # every 0.002 deg (~200 m) by bilinear interpolation: the offset varies slowly (periods of 1/3 deg and more), so
 # the interpolation is off by under 3 mm (tested), far below the feeds' tens of metres of noise. BD-09 is then
-# the exact published step from GCJ-02 (geo._gcj_to_bd: a rotation, a few C math calls).
+# the exact published step from GCJ-02 (geo.gcj02_to_bd09: a rotation, a few C math calls).
 _GRID_LON0, _GRID_LAT0, _GRID_STEP, _GRID_NX, _GRID_NY = 117.24, 31.66, 0.002, 101, 121  # to 117.44 E, 31.90 N
 _GCJ_OFFSETS: list[list[float]] = []  # [lon offsets, lat offsets], row by row from the south-west corner
 
@@ -230,5 +230,5 @@ def wgs84_to(crs: str, lon: float, lat: float) -> tuple[float, float]:
     if crs == "gcj02":
         return _wgs84_to_gcj02(lon, lat)
     if crs == "bd09":
-        return geo._gcj_to_bd(*_wgs84_to_gcj02(lon, lat))
+        return geo.gcj02_to_bd09(*_wgs84_to_gcj02(lon, lat))
     raise ValueError(f"unknown coordinate system {crs!r}")
