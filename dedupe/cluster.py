@@ -670,7 +670,7 @@ class _OwnPoints:
 
 def _compatible(records: Records, points: _OwnPoints, x: int, state: CaseState) -> bool:
     window = max(state.window_s, points.window_s[x])
-    if points.t[x] - state.first_t > window and not _open_and_still_reported(records, points, x, state, window):
+    if points.t[x] - state.first_t > window:
         return False
     own = points.own
     if not own[x]:
@@ -686,18 +686,6 @@ def _compatible(records: Records, points: _OwnPoints, x: int, state: CaseState) 
             if (dx * dx + dy * dy) ** 0.5 > MAX_MEMBER_DISTANCE_M:
                 return False
     return True
-
-
-def _open_and_still_reported(records: Records, points: _OwnPoints, x: int, state: CaseState, window: float) -> bool:
-    """A case that a unit holds and has not closed is still one problem when a report comes later than the kind's
-    window after its first report, as long as its latest report is within the window (domain.md: "as long as the
-    case is open"; an acute problem's reports come until its unit closes it, often days later). Seed 20240301:
-    pairwise F1 0.8236 -> 0.8416 at the same over-merge (1.58 %)."""
-    lead = state.lead_index if state.lead_index >= 0 else state.lead(records)
-    if not points.dispatched[lead] or not _is_open(records, points, state, points.t[x]):
-        return False
-    t = points.t
-    return t[x] - max(t[member] for member in state.members) <= window
 
 
 def _is_open(records: Records, points: _OwnPoints, state: CaseState, t: float) -> bool:
