@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gongzhi.processes import peak_rss_mb
+
 RESULTS = Path(__file__).parent / "results" / "connectors.json"
 
 
@@ -78,8 +80,9 @@ def main(argv: list[str]) -> int:
             report = load_12345(warehouse, url, "bench", CursorStore(cursor_path), pii=pii)
             channels["12345"] = _figures(report, time.perf_counter() - t, time.process_time() - cpu)
             channels["12345"]["stage_seconds"] = {k: round(v, 2) for k, v in report.seconds.items()}
+            server_peak = peak_rss_mb(pid)
             server_figures = {"cpu_seconds_while_loading": round(_process_cpu_seconds(pid) - server_cpu_before, 2),
-                              "peak_rss_mb": _process_peak_rss_mb(pid)}
+                              "peak_rss_mb": None if server_peak is None else round(server_peak, 1)}
         print(report.summary(), f"{channels['12345']['seconds']} s", channels["12345"]["stage_seconds"],
               server_figures, flush=True)
     total_seconds = time.perf_counter() - started
@@ -154,13 +157,6 @@ def _server_process(landing: Path):
 def _process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def _process_peak_rss_mb(pid: int) -> float | None:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
 
 
 def _figures(report, seconds: float, cpu_seconds: float) -> dict:

@@ -159,16 +159,9 @@ def replicate(base: Path, target: Path, intakes: int, period_days: int) -> int:
         con.close()
 
 
-# A child's own peak is the VmHWM of its memory map, not ru_maxrss: Linux carries the parent's peak into an exec'd
-# child's ru_maxrss (seen here: a parent that had replicated 10 M rows in DuckDB, ~17 GB, made every match child
-# report 17 GB).
+# A child's own peak: gongzhi.processes.peak_rss_mb (VmHWM, not ru_maxrss, which carries the parent's peak).
 _PEAK_RSS = """
-import resource
-def peak_rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from gongzhi.processes import peak_rss_mb
 """
 
 _MATCH_CHILD = """

@@ -30,7 +30,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gongzhi.processes import fork_pool
+from gongzhi.processes import fork_pool, peak_rss_mb
 from simulator import handling as H
 from simulator.catalog import (CHANNEL_ORDER, HOTLINE_CODES, DEMAND_PROFILES, GAP_PROFILES, KINDS, PETITION_DAYS, UNITS,
                                URGENCY_PROFILES, Kind, unit_for)
@@ -306,7 +306,7 @@ class Strand:
         self._intake_writer.close()
         self._incident_writer.close()
         return {"by_channel": self.by_channel, "non_lead": self.non_lead, "incidents": self.n_incidents,
-                "placement": self.placement, "peak_rss_mb": peak_rss_mb()}
+                "placement": self.placement, "peak_rss_mb": round(peak_rss_mb(), 1)}
 
     def _write_shard(self, day: date) -> None:
         key = _TIME_AND_ID  # the order records appear in a delivery
@@ -949,11 +949,11 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
             else:
                 stats = [_run_strand(j) for j in jobs]
         generated = time_module.perf_counter()
-        peak_after_strands = peak_rss_mb()
+        peak_after_strands = round(peak_rss_mb(), 1)
         writer = FeedWriter(config, landing, truth, shard_dir, workers=workers)
         writer.write_all()
         seconds = {"strands": round(generated - started, 1), "files": round(time_module.perf_counter() - generated, 1)}
-        peaks = {"parent_after_strands": peak_after_strands, "parent": peak_rss_mb(),
+        peaks = {"parent_after_strands": peak_after_strands, "parent": round(peak_rss_mb(), 1),
                  "strand_workers": max(s["peak_rss_mb"] for s in stats)}
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)
@@ -963,20 +963,6 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     return SimulationSummary(by_channel, sum(s["incidents"] for s in stats),
                              sum(s["non_lead"] for s in stats) / total if total else 0.0,
                              len(writer.malformed), sorted(writer.files), placement, seconds, peaks)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB: VmHWM, the kernel's high-water mark of this process's own
-    memory (ru_maxrss of an exec'd child carries its parent's peak)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    import resource
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _110_time(t: datetime | None) -> str:
