@@ -5,12 +5,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from connectors.schema import INTAKE_SCHEMA
+from dedupe import cluster, scoring
 
 T0 = datetime(2024, 3, 5, 8, 0, 0)
+
+
+def default_evidence() -> cluster.CaseEvidence:
+    """Case-level evidence from the default m and u (no fit): what the clustering tests score cases with."""
+    model = scoring.FellegiSunter(
+        m={name: np.asarray(scoring.DEFAULT_M[name]) for name in scoring.COMPARISONS},
+        u={name: np.asarray(scoring.DEFAULT_U[name]) for name in scoring.COMPARISONS},
+        prior=0.05,
+    )
+    return cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
 
 
 def intake(source_id: str, minutes: float, content: str, *, channel: str = "12345", address: str = "",

@@ -9,22 +9,13 @@ import numpy as np
 from hypothesis import example, given, settings, strategies as st
 
 from dedupe import cluster, records as records_mod, scoring
-from dedupe_testkit import intake, intake_table
+from dedupe_testkit import default_evidence, intake, intake_table
 
 LON, LAT = 117.3120, 31.7380
 DEG_LON_PER_M = 1 / scoring.METRES_PER_DEG_LON
 
 
-def _evidence() -> cluster.CaseEvidence:
-    model = scoring.FellegiSunter(
-        m={name: np.asarray(scoring.DEFAULT_M[name]) for name in scoring.COMPARISONS},
-        u={name: np.asarray(scoring.DEFAULT_U[name]) for name in scoring.COMPARISONS},
-        prior=0.05,
-    )
-    return cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
-
-
-EVIDENCE = _evidence()
+EVIDENCE = default_evidence()
 TABLE = EVIDENCE.prob_table
 # codes that matter to the loop: at the join bar, in the review band, weak but strong enough to be looked at; a few
 # of each, so that two members of a case often tie on the best probability (the earlier one must be kept)

@@ -2,22 +2,13 @@
 from datetime import timedelta
 
 import numpy as np
-from dedupe_testkit import intake_table, scene
+from dedupe_testkit import default_evidence, intake_table, scene
 from hypothesis import given, settings, strategies as st
 
 from dedupe import blocking, cluster, records as records_mod, scoring
 
 
-def _evidence():
-    model = scoring.FellegiSunter(
-        m={name: np.asarray(scoring.DEFAULT_M[name]) for name in scoring.COMPARISONS},
-        u={name: np.asarray(scoring.DEFAULT_U[name]) for name in scoring.COMPARISONS},
-        prior=0.05,
-    )
-    return cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
-
-
-EVIDENCE = _evidence()
+EVIDENCE = default_evidence()
 codes_strategy = st.lists(st.integers(min_value=0, max_value=scoring.PATTERNS - 1), min_size=1, max_size=8)
 
 
