@@ -43,6 +43,8 @@ MAX_MEMBER_DISTANCE_M = DIST_CUTS_M[-1]
 # later reports up to this many windows after its first report, and never beyond the longest window
 # (_open_and_still_reported; seed 20240301: pairwise F1 0.8243 -> 0.840 at 2, 0.834 at 1.5, 0.841 at 3)
 OPEN_CASE_SPAN_FACTOR = 2.0
+# two cases whose cross comparisons, pooled, reach this are merged after the loop (merge_fragments; seed 20240301)
+CASE_MERGE_BAR = 0.995
 
 
 def case_id_for(channel: str, source_id: str) -> str:
@@ -280,6 +282,7 @@ def assign(
     if pooled:
         _assign_pooled(result, records, is_new, strong, (offsets, nodes, neighbours, probs, pats), evidence, points,
                        block)
+        merge_fragments(result, records, pairs_i, pairs_j, prob, patterns, evidence, points)
         return result
     reviewed = (probs >= REVIEW_LOW) & (probs < AUTO_MATCH) & ~strong[nodes]
     quiet_review = {}
@@ -324,6 +327,60 @@ def assign(
             options.append((is_open, p, -state.first_t, c, member))
         _decide(result, records, points, x, options)
     return result
+
+
+def merge_fragments(result: Assignment, records: Records, pairs_i: np.ndarray, pairs_j: np.ndarray, prob: np.ndarray,
+                    patterns: np.ndarray, evidence: CaseEvidence, points: "_OwnPoints" = None) -> int:
+    """Case-to-case merging after the loop: two cases whose members' comparisons, pooled over ALL their cross pairs
+    (best level per comparison, CaseEvidence), reach CASE_MERGE_BAR are one problem - the fragments of a big incident
+    that the loop split, because each later report met the main case with only its own few comparisons. The older
+    case survives (reason "fragments"). Refused, as the loop refuses a join: any cross pair clearly elsewhere (place
+    level 0) or a reviewer's cannot-link, nothing said about the place, located members more than
+    MAX_MEMBER_DISTANCE_M apart, the older case closed before the younger began (a repeat), or the younger's first
+    or latest report not compatible in time with the older case (_compatible). Greedy in descending pooled
+    probability, ties by case position; returns the number of merges."""
+    if len(pairs_i) == 0:
+        return 0
+    points = points or _OwnPoints.of(records)
+    case = np.array([result.resolve(int(c)) if c >= 0 else -1 for c in result.case.tolist()], dtype=np.int64)
+    ca, cb = case[pairs_i], case[pairs_j]
+    cross = (ca != cb) & (ca >= 0) & (cb >= 0)
+    if not cross.any():
+        return 0
+    low, high = np.minimum(ca, cb)[cross], np.maximum(ca, cb)[cross]
+    key = low * (len(result.cases) + 1) + high
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    codes = patterns[cross][order].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    masks, code_of_mask = _thermometer_codes(evidence.radix)
+    pooled = code_of_mask[np.bitwise_or.reduceat(masks[codes], starts)]
+    veto = (evidence.level_table[codes, evidence.place_column] == 0) | (prob[cross][order] <= CANNOT_LINK)
+    veto = np.maximum.reduceat(veto.astype(np.int8), starts) > 0
+    score = evidence.prob_table[pooled]
+    known = evidence.level_table[pooled, evidence.place_column] >= 0
+    chosen = np.flatnonzero((score >= CASE_MERGE_BAR) & known & ~veto)
+    if len(chosen) == 0:
+        return 0
+    chosen = chosen[np.lexsort((key[starts][chosen], -score[chosen]))]
+    first_case = key[starts][chosen] // (len(result.cases) + 1)
+    second_case = key[starts][chosen] % (len(result.cases) + 1)
+    merges = 0
+    for a, b in zip(first_case.tolist(), second_case.tolist()):
+        a, b = result.resolve(a), result.resolve(b)
+        if a == b:
+            continue
+        older, younger = sorted((a, b), key=lambda c: (result.cases[c].first_t, result.cases[c].case_id))
+        old_state, young_state = result.cases[older], result.cases[younger]
+        young_first, young_last = min(young_state.members), max(young_state.members)
+        if not _is_open(records, points, old_state, points.t[young_first]):
+            continue
+        if not (_compatible(records, points, young_first, old_state)
+                and _compatible(records, points, young_last, old_state) and _same_place(points, old_state, young_state)):
+            continue
+        _merge(result, younger, older, "fragments")
+        merges += 1
+    return merges
 
 
 def _assign_pooled(result: Assignment, records: Records, is_new: np.ndarray, strong: np.ndarray, adjacency: tuple,
