@@ -43,8 +43,10 @@ MAX_MEMBER_DISTANCE_M = DIST_CUTS_M[-1]
 # later reports up to this many windows after its first report, and never beyond the longest window
 # (_open_and_still_reported; seed 20240301: pairwise F1 0.8243 -> 0.840 at 2, 0.834 at 1.5, 0.841 at 3)
 OPEN_CASE_SPAN_FACTOR = 2.0
-# two cases whose cross comparisons, pooled, reach this are merged after the loop (merge_fragments; seed 20240301)
-CASE_MERGE_BAR = 0.995
+# two cases whose cross comparisons, pooled, reach this are merged after the loop (merge_fragments): the join bar
+# (seed 20240301, with a shared road or street as no place evidence: 0.995 / 0.98 / 0.97 -> pairwise F1 0.8535 /
+# 0.8575 / 0.8616 at over-merge 0.84 / 0.87 / 0.88 %)
+CASE_MERGE_BAR = AUTO_MATCH
 
 
 def case_id_for(channel: str, source_id: str) -> str:
