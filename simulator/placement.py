@@ -62,10 +62,16 @@ class Occupancy:
         """No incident of this kind (outside `chain`) at this place stays taken at or after `not_before` — the
         start of the day the new incident is first reported (a petition is registered at 00:00), so incidents
         first reported later that day, or repeats already planned for later days, also count as taken."""
+        return self.taken_until(kind_code, lon, lat, estate, not_before, chain) is None
+
+    def taken_until(self, kind_code: str, lon: float, lat: float, estate: str, not_before: datetime,
+                    chain: str | None = None) -> datetime | None:
+        """When the place stops being taken as far as the first conflicting incident goes (see `is_free`); None
+        when the place is free."""
         names = self.names
         for until, other in names.get((kind_code, estate), ()):
             if until >= not_before and other != chain:
-                return False
+                return until
         cx = math.floor(lon / _CELL_LON)
         cy = math.floor(lat / _CELL_LAT)
         cells = self.cells
@@ -79,11 +85,11 @@ class Occupancy:
                             ex = (lon - olon) * M_PER_DEG_LON
                             ey = (lat - olat) * M_PER_DEG_LAT
                             if ex * ex + ey * ey <= _R2:
-                                return False
+                                return until
         for until, other in names.get((kind_code, crossing_place_key(lon, lat)), ()):
             if until >= not_before and other != chain:
-                return False
-        return True
+                return until
+        return None
 
     def name_is_free(self, kind_code: str, name: str, not_before: datetime, chain: str | None = None) -> bool:
         for until, other in self.names.get((kind_code, name), ()):
@@ -101,6 +107,14 @@ class Occupancy:
             cached = self._free[kind_code] = (not_before, [e for e in estates
                                                            if e[0] not in taken or taken[e[0]] < not_before])
         return cached[1]
+
+    def keep_off(self, kind_code: str, estate: str, until: datetime) -> None:
+        """Leave `estate` off the kind's free estates until `until`: a point drawn there fell near another
+        incident of the kind (at a neighbouring estate or crossing), and points there would keep failing while
+        that incident holds its place. Only the draw's candidates shrink; the rule's checks are unchanged."""
+        held = self.estate_until[kind_code]
+        if held.get(estate, until) <= until:
+            held[estate] = until
 
     def take(self, kind_code: str, lon: float, lat: float, estate: str, until: datetime, chain: str) -> None:
         self.names[(kind_code, estate)].append((until, chain))

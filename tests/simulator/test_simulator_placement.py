@@ -41,6 +41,45 @@ def test_occupancy_takes_a_place_for_its_kind_until_its_time_and_spares_the_chai
     assert occ.cells == {} and occ.names == {}
 
 
+def test_a_point_near_another_incident_keeps_its_estate_off_the_free_list_until_that_one_is_released():
+    occ = Occupancy()
+    lon, lat = 117.30, 31.80
+    until = block_until(NUISANCE, T0, None)
+    occ.take(NUISANCE.code, lon, lat, "甲小区", until, chain="I1")
+    day = datetime(2024, 3, 6)
+    north_200 = lat + 200 / M_PER_DEG_LAT
+    assert occ.taken_until(NUISANCE.code, lon, north_200, "乙小区", day) == until  # blocked by I1's point
+    assert occ.taken_until(NUISANCE.code, lon, lat + 300 / M_PER_DEG_LAT, "乙小区", day) is None
+    estates = [("甲小区",), ("乙小区",), ("丙小区",)]
+    assert occ.free_estates(NUISANCE.code, estates, day) == [("乙小区",), ("丙小区",)]
+    occ.keep_off(NUISANCE.code, "乙小区", until)
+    next_day = day + timedelta(days=1)
+    assert occ.free_estates(NUISANCE.code, estates, next_day) == [("丙小区",)]
+    after = until + timedelta(seconds=1)
+    assert occ.free_estates(NUISANCE.code, estates, after) == estates  # both free again after I1's time
+    assert occ.is_free(NUISANCE.code, lon, north_200, "乙小区", next_day) is False  # the rule's check is unchanged
+
+
+def _strand_with_one_incident(tmp_path, crowded: bool):
+    from simulator.generator import Strand
+
+    strand = Strand(SimulationConfig(start=date(2024, 3, 1), days=5, per_day=1000), 0, tmp_path)
+    kind = strand.kinds[0]
+    t = datetime(2024, 3, 2, 9, 30)
+    inc = strand._new_incident(kind, t, strand._place())
+    inc.crowded = crowded
+    strand._report_incident(inc, None, extras=False)
+    assert strand.truth_incidents[-1][0] == inc.incident_id  # it is in the truth either way
+    return strand, inc
+
+
+def test_a_crowded_incident_holds_no_place_and_an_ordinary_one_does(tmp_path):
+    strand, inc = _strand_with_one_incident(tmp_path, crowded=True)
+    assert strand.occupancy.names == {} and strand.occupancy.cells == {}
+    strand, inc = _strand_with_one_incident(tmp_path, crowded=False)
+    assert not strand.occupancy.is_free(inc.kind.code, inc.lon, inc.lat, inc.estate, datetime(2024, 3, 2))
+
+
 def test_block_lasts_the_window_or_until_a_later_closure():
     window = report_gap_window(NUISANCE)
     assert block_until(NUISANCE, T0, None) == T0 + window
