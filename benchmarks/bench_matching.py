@@ -500,14 +500,19 @@ def run_diagnosis(home: Path) -> dict:
     def size_class(size: int) -> str:
         return "2" if size == 2 else "3-5" if size <= 5 else "6-10" if size <= 10 else "11-20" if size <= 20 else ">20"
 
+    evidence = records_mod.place_evidence(records)
     true_by_size, missed_by_stage, missed_by_size = Counter(), Counter(), Counter()
+    true_by_evidence, missed_by_evidence = Counter(), Counter()
     for group in members.values():
         for x in range(len(group)):
             for y in range(x + 1, len(group)):
                 a, b = sorted((group[x], group[y]))
                 true_by_size[size_class(len(group))] += 1
+                evidence_pair = "/".join(sorted((evidence[a], evidence[b])))
+                true_by_evidence[evidence_pair] += 1
                 if case[a] == case[b]:
                     continue
+                missed_by_evidence[evidence_pair] += 1
                 p = candidate.get((a, b))
                 stage = ("not a candidate" if p is None else "scored below AUTO_MATCH" if p < cluster.AUTO_MATCH
                          else "split by clustering")
@@ -559,6 +564,10 @@ def run_diagnosis(home: Path) -> dict:
                 "pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_f1", "over_merge_rate")}
     matched = clustering_metrics(case, incident)
     return {
+        "intakes_without_own_point": _pointless_places(records, evidence, incident, incidents),
+        "true_pairs_by_place_evidence": {
+            pair: {"true": count, "missed": missed_by_evidence[pair], "missed_share": round(missed_by_evidence[pair] / count, 3)}
+            for pair, count in true_by_evidence.most_common()},
         "intakes": n,
         "true_pairs": sum(true_by_size.values()),
         "true_pairs_by_incident_size": dict(true_by_size),
@@ -569,6 +578,35 @@ def run_diagnosis(home: Path) -> dict:
             "pairwise_precision", "pairwise_recall", "pairwise_f1", "bcubed_f1", "over_merge_rate")},
         "truth_grouped_by_domain_rule_on_true_points": separability,
     }
+
+
+def _pointless_places(records, evidence: list[str], incident: list[str], incidents: list[tuple]) -> dict:
+    """Per place evidence (records.PLACE_EVIDENCE) and channel of the intakes without a point of their own: how many,
+    how many borrowed a named place's point, and how far that point is from the incident's true point."""
+    import numpy as np
+
+    from dedupe import normalize
+
+    true_point = {row[0]: (row[2], row[3]) for row in incidents}
+    rows: dict = {}
+    for k, label in enumerate(evidence):
+        if label == "own_point":
+            continue
+        row = rows.setdefault(label, {}).setdefault(records.channel[k], {"intakes": 0, "errors": []})
+        row["intakes"] += 1
+        if records.approximate[k] and incident[k] in true_point and true_point[incident[k]][0] is not None:
+            lon, lat = true_point[incident[k]]
+            row["errors"].append(normalize.distance_m(float(records.lon[k]), float(records.lat[k]), lon, lat))
+    out = {}
+    for label, by_channel in rows.items():
+        for channel, row in sorted(by_channel.items()):
+            errors = np.asarray(row.pop("errors"))
+            row["borrowed_point"] = int(len(errors))
+            if len(errors):
+                row["borrowed_error_m_median"] = round(float(np.median(errors)), 1)
+                row["borrowed_error_m_p90"] = round(float(np.percentile(errors, 90)), 1)
+            out.setdefault(label, {})[channel] = row
+    return out
 
 
 def _update_results(section: str, value) -> None:
