@@ -59,3 +59,48 @@ def test_a_missing_divisions_seed_is_said(monkeypatch, tmp_path):
             assert records_mod._street_code_of_name() == {}
     finally:
         records_mod._street_code_of_name.cache_clear()
+
+
+def _numbered_road(numbers: list[int]) -> list[dict]:
+    """Located 12345 orders on one road, the k-th 100 m further east, numbered as given; and a 110 call without a
+    point at number 55."""
+    rows = [intake(f"N{k}", k, "路灯不亮", address=f"徽州大道{number}号", lon=LON + k * 100 / 94_500.0, lat=LAT)
+            for k, number in enumerate(numbers)]
+    return rows + [intake("CALL", 100, "路灯不亮", channel="110", address="徽州大道55号")]
+
+
+def test_a_road_number_takes_the_point_of_its_number_band_where_numbers_run_along_the_road():
+    ordered = [10 * (k + 1) for k in range(12)]  # 10, 20, ... 120 from west to east
+    records = records_mod.prepare(intake_table(_numbered_road(ordered)))
+    call = records.source_id.index("CALL")
+    assert records.approximate[call] and records.has_point[call]
+    # numbers 40-70 are within the band of 55: the 4th to 7th orders, 300-600 m east; their median is 450 m
+    east_m = (records.lon[call] - LON) * 94_500.0
+    assert abs(east_m - 450) < 5
+    assert records_mod.place_evidence(records)[call] == "road_number"
+
+
+def test_random_house_numbers_place_nothing():
+    shuffled = [70, 120, 10, 90, 40, 110, 20, 60, 100, 30, 80, 50]  # rho between number and position ~ 0
+    records = records_mod.prepare(intake_table(_numbered_road(shuffled)))
+    call = records.source_id.index("CALL")
+    assert not records.approximate[call] and not records.has_point[call]
+
+
+def test_number_order_needs_enough_located_intakes():
+    import numpy as np
+
+    few = np.arange(records_mod.MIN_NUMBERED_POINTS - 1)
+    assert not records_mod.numbers_run_along(few, few * 100.0, few * 0.0)
+    enough = np.arange(records_mod.MIN_NUMBERED_POINTS)
+    assert records_mod.numbers_run_along(enough, enough * 0.0 + 5.0, -enough * 80.0)  # north to south, descending
+
+
+def test_an_estate_the_text_names_wins_over_the_number_band():
+    rows = _numbered_road([10 * (k + 1) for k in range(12)])
+    rows.append(intake("EST", 101, "滨湖世纪城小区门口路灯不亮", address="滨湖世纪城小区", lon=LON, lat=LAT + 0.01))
+    rows[-2]["content"] = "滨湖世纪城小区门口路灯不亮"  # the 110 call at number 55 names the estate in its text
+    records = records_mod.prepare(intake_table(rows))
+    call = records.source_id.index("CALL")
+    assert records.approximate[call]
+    assert abs(records.lat[call] - (LAT + 0.01)) < 1e-9 and abs(records.lon[call] - LON) < 1e-9
