@@ -167,6 +167,24 @@ def crossing_offset(lon: float, lat: float) -> tuple[str, str, str, int]:
     return NS_ROADS[i], EW_ROADS[j], direction, metres
 
 
+# House numbers run along each road from the district's west edge (an east-west road) or south edge (a north-south
+# road), a pair (odd on the north or east side, even on the other) every HOUSE_NUMBER_SPACING_M.
+HOUSE_NUMBER_SPACING_M = 20.0
+
+
+@lru_cache(maxsize=1 << 14)
+def road_number(lon: float, lat: float) -> tuple[str, int]:
+    """The road a point lies on (the nearer of its two nearest grid roads) and the house number it has there."""
+    i, j = nearest_roads(lon, lat)
+    dx = (lon - (NS_LON0 + i * NS_STEP)) * M_PER_DEG_LON
+    dy = (lat - (EW_LAT0 + j * EW_STEP)) * M_PER_DEG_LAT
+    if abs(dy) <= abs(dx):  # nearer the east-west road
+        road, along, north_or_east = EW_ROADS[j], (lon - NS_LON0) * M_PER_DEG_LON, dy > 0
+    else:
+        road, along, north_or_east = NS_ROADS[i], (lat - EW_LAT0) * M_PER_DEG_LAT, dx > 0
+    return road, 2 * max(0, int(along // HOUSE_NUMBER_SPACING_M)) + (1 if north_or_east else 2)
+
+
 def neighbouring_point(lon: float, lat: float, rnd: random.Random) -> tuple[float, float]:
     """A point one road further along the grid (about 800-900 m away): the 'neighbouring road' hard negative."""
     return neighbouring_points(lon, lat, rnd)[0]

@@ -12,7 +12,7 @@ import opencc
 
 from connectors import geo
 
-from simulator.geography import BARE_CROSSING_MAX_M, CITY_NAME, DISTRICT_NAME, Community, crossing_offset, nearest_roads, NS_ROADS, EW_ROADS
+from simulator.geography import BARE_CROSSING_MAX_M, CITY_NAME, DISTRICT_NAME, Community, crossing_offset, road_number
 
 BOILERPLATE = {
     "12345": ("市民来电反映：", "来电人称", "市民反映：", "来电人反映", "市民来电咨询：", ""),
@@ -101,11 +101,12 @@ def address(rnd: random.Random, community: Community, estate: str, lon: float, l
         tail = (f"{int(random() * 40) + 1}栋" if k == 2 else
                 f"{int(random() * 40) + 1}幢{int(random() * 3) + 1}单元" if k == 3 else _ESTATE_TAILS[k])
         return f"{prefix}{estate}{tail}"
-    a, b, direction, metres = crossing_offset(lon, lat)
     if style == "road":
-        i, j = nearest_roads(lon, lat)
-        road = NS_ROADS[i] if direction in "东西" else EW_ROADS[j]
-        return f"{prefix}{road}{rnd.randint(1, 900)}号" + rnd.choice(("", "", "附近", "对面"))
+        # the road the place is on and its house number, give or take a few doors (the number a caller sees)
+        road, number = road_number(lon, lat)
+        number = max(2 - number % 2, number + 2 * rnd.randint(-3, 3))  # stays on its side of the road
+        return f"{prefix}{road}{number}号" + rnd.choice(("", "", "附近", "对面"))
+    a, b, direction, metres = crossing_offset(lon, lat)
     first, second = (a, b) if rnd.random() < 0.5 else (b, a)
     form = rnd.random()
     if form < 0.45 or metres > BARE_CROSSING_MAX_M:  # far from the crossing, people give the offset
