@@ -153,12 +153,17 @@ def nearest_roads(lon: float, lat: float) -> tuple[int, int]:
     return i, j
 
 
+def _from_nearest_crossing(lon: float, lat: float) -> tuple[int, int, float, float]:
+    """The nearest north-south and east-west road (indices) and the point's offset east and north of their
+    crossing, in metres."""
+    i, j = nearest_roads(lon, lat)
+    return (i, j, (lon - (NS_LON0 + i * NS_STEP)) * M_PER_DEG_LON, (lat - (EW_LAT0 + j * EW_STEP)) * M_PER_DEG_LAT)
+
+
 @lru_cache(maxsize=1 << 14)  # every report of an incident, and its placement checks, ask about the same point
 def crossing_offset(lon: float, lat: float) -> tuple[str, str, str, int]:
     """(road A, road B, direction, metres) for a description like `A与B交口东50米`."""
-    i, j = nearest_roads(lon, lat)
-    dx = (lon - (NS_LON0 + i * NS_STEP)) * M_PER_DEG_LON
-    dy = (lat - (EW_LAT0 + j * EW_STEP)) * M_PER_DEG_LAT
+    i, j, dx, dy = _from_nearest_crossing(lon, lat)
     if abs(dx) >= abs(dy):
         direction, metres = ("东" if dx > 0 else "西"), abs(dx)
     else:
@@ -175,9 +180,7 @@ HOUSE_NUMBER_SPACING_M = 20.0
 @lru_cache(maxsize=1 << 14)
 def road_number(lon: float, lat: float) -> tuple[str, int]:
     """The road a point lies on (the nearer of its two nearest grid roads) and the house number it has there."""
-    i, j = nearest_roads(lon, lat)
-    dx = (lon - (NS_LON0 + i * NS_STEP)) * M_PER_DEG_LON
-    dy = (lat - (EW_LAT0 + j * EW_STEP)) * M_PER_DEG_LAT
+    i, j, dx, dy = _from_nearest_crossing(lon, lat)
     if abs(dy) <= abs(dx):  # nearer the east-west road
         road, along, north_or_east = EW_ROADS[j], (lon - NS_LON0) * M_PER_DEG_LON, dy > 0
     else:

@@ -118,9 +118,7 @@ class Occupancy:
 
     def take(self, kind_code: str, lon: float, lat: float, estate: str, until: datetime, chain: str) -> None:
         self.names[(kind_code, estate)].append((until, chain))
-        held = self.estate_until[kind_code]
-        if held.get(estate, until) <= until:
-            held[estate] = until
+        self.keep_off(kind_code, estate, until)
         self.names[(kind_code, crossing_place_key(lon, lat))].append((until, chain))
         cx, cy = self._cell(lon, lat)
         self.cells[(kind_code, cx, cy)].append((lon, lat, until, chain))

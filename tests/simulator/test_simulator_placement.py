@@ -22,12 +22,17 @@ def _row(incident_id, lon, lat, first, closed=None, estate="甲小区", kind=NUI
             "closed_at": closed, "estate": estate, "repeat_of_incident_id": repeat_of}
 
 
-def test_occupancy_takes_a_place_for_its_kind_until_its_time_and_spares_the_chain():
+def _nuisance_taken_at_estate_1():
+    """An occupancy holding one nuisance incident (chain I1) at 甲小区, and the day after it was reported."""
     occ = Occupancy()
     lon, lat = 117.30, 31.80
     until = block_until(NUISANCE, T0, None)
     occ.take(NUISANCE.code, lon, lat, "甲小区", until, chain="I1")
-    day = datetime(2024, 3, 6)
+    return occ, lon, lat, until, datetime(2024, 3, 6)
+
+
+def test_occupancy_takes_a_place_for_its_kind_until_its_time_and_spares_the_chain():
+    occ, lon, lat, until, day = _nuisance_taken_at_estate_1()
     north_200 = lat + 200 / M_PER_DEG_LAT
     north_300 = lat + 300 / M_PER_DEG_LAT
     assert not occ.is_free(NUISANCE.code, lon, north_200, "乙小区", day)  # 200 m away
@@ -42,11 +47,7 @@ def test_occupancy_takes_a_place_for_its_kind_until_its_time_and_spares_the_chai
 
 
 def test_a_point_near_another_incident_keeps_its_estate_off_the_free_list_until_that_one_is_released():
-    occ = Occupancy()
-    lon, lat = 117.30, 31.80
-    until = block_until(NUISANCE, T0, None)
-    occ.take(NUISANCE.code, lon, lat, "甲小区", until, chain="I1")
-    day = datetime(2024, 3, 6)
+    occ, lon, lat, until, day = _nuisance_taken_at_estate_1()
     north_200 = lat + 200 / M_PER_DEG_LAT
     assert occ.taken_until(NUISANCE.code, lon, north_200, "乙小区", day) == until  # blocked by I1's point
     assert occ.taken_until(NUISANCE.code, lon, lat + 300 / M_PER_DEG_LAT, "乙小区", day) is None
