@@ -320,12 +320,16 @@ class Strand:
 
     def _write_shard(self, day: date) -> None:
         key = _TIME_AND_ID  # the order records appear in a delivery
-        shard = {"12345": sorted(self.buf_12345.pop(day, []), key=key),
-                 "110": sorted(self.buf_110.pop(day, []), key=key),
-                 "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key) for code in HOTLINE_CODES},
-                 "petition": self.buf_petition.pop(day, [])}
-        with open(self.shard_dir / f"{day:%Y%m%d}.pkl", "wb") as fh:
-            pickle.dump(shard, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        # two files: the 12345 and hotline rows, which the file workers write, and the 110 rows and petitions,
+        # which the parent writes (in day order, seeded): neither is read by a process that does not need it
+        workers_part = {"12345": sorted(self.buf_12345.pop(day, []), key=key),
+                        "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key)
+                                    for code in HOTLINE_CODES}}
+        parent_part = {"110": sorted(self.buf_110.pop(day, []), key=key), "petition": self.buf_petition.pop(day, [])}
+        for path, part in ((shard_path(self.shard_dir, day, "workers"), workers_part),
+                           (shard_path(self.shard_dir, day, "parent"), parent_part)):
+            with open(path, "wb") as fh:
+                pickle.dump(part, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _flush_truth(self) -> None:
         if self.truth_intakes:
@@ -926,6 +930,11 @@ def petition_export_days(config: SimulationConfig) -> list[date]:
     if not days or days[-1] != last:
         days.append(last)
     return days
+
+
+def shard_path(strand_dir: Path, day: date, part: str) -> Path:
+    """A strand's shard of `day`: part "workers" (12345 and hotline rows) or "parent" (110 rows, petitions)."""
+    return strand_dir / f"{day:%Y%m%d}.{part}.pkl"
 
 
 def _run_strand(args: tuple) -> dict:
