@@ -1,0 +1,58 @@
+"""Session 8: a case a unit holds (its lead dispatched to a unit, not closed when the report came) takes a report
+whose pooled probability is at least cluster.HELD_CASE_MATCH, below the join bar; a case nobody was given, or one
+its unit closed before the report, does not. Both clustering paths (numpy blocks and member by member) agree."""
+import numpy as np
+import pytest
+
+from dedupe import cluster, records as records_mod
+from dedupe_testkit import default_evidence, intake, intake_table
+
+LON, LAT = 117.3120, 31.7380
+EVIDENCE = default_evidence()
+TABLE = EVIDENCE.prob_table
+PLACE_KNOWN, PLACE_APART = EVIDENCE.place_known_table(), EVIDENCE.place_apart_table()
+# pattern codes whose probability lies in the held band and that place the two together (known, not apart)
+HELD_BAND = [int(c) for c in np.flatnonzero((TABLE >= cluster.HELD_CASE_MATCH) & (TABLE < cluster.AUTO_MATCH))
+             if PLACE_KNOWN[c] and not PLACE_APART[c]]
+BELOW_HELD = [int(c) for c in np.flatnonzero((TABLE >= cluster.REVIEW_LOW) & (TABLE < cluster.HELD_CASE_MATCH))
+              if PLACE_KNOWN[c] and not PLACE_APART[c]]
+
+
+def _assign(code: int, *, dispatched: bool, closed_minutes: float | None, block: int) -> cluster.Assignment:
+    rows = [intake("A", 0, "井盖破损", lon=LON, lat=LAT, dispatched=dispatched, closed_minutes=closed_minutes),
+            intake("B", 600, "井盖松动", lon=LON, lat=LAT, dispatched=False)]
+    records = records_mod.prepare(intake_table(rows))
+    i, j = np.array([0]), np.array([1])
+    return cluster.assign(records, np.ones(2, dtype=bool), i, j, TABLE[[code]], [None, None], {},
+                          np.array([code], dtype=np.int16), EVIDENCE, block=block)
+
+
+def test_the_band_exists():
+    assert cluster.REVIEW_LOW <= cluster.HELD_CASE_MATCH < cluster.AUTO_MATCH
+    assert HELD_BAND and BELOW_HELD
+
+
+@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
+def test_a_held_case_takes_a_report_in_the_band(block):
+    for code in HELD_BAND[::5]:
+        result = _assign(code, dispatched=True, closed_minutes=None, block=block)
+        assert result.case[0] == result.case[1], code
+
+
+@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
+def test_not_below_the_band(block):
+    for code in BELOW_HELD[::5]:
+        result = _assign(code, dispatched=True, closed_minutes=None, block=block)
+        assert result.case[0] != result.case[1], code
+        assert any(x == 1 and m == 0 for x, m, _ in result.review)  # left apart in the review band: to review
+
+
+@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
+def test_not_when_no_unit_holds_the_case(block):
+    code = HELD_BAND[0]
+    never_given = _assign(code, dispatched=False, closed_minutes=None, block=block)
+    closed_before = _assign(code, dispatched=True, closed_minutes=300, block=block)
+    closed_after = _assign(code, dispatched=True, closed_minutes=900, block=block)
+    assert never_given.case[0] != never_given.case[1]
+    assert closed_before.case[0] != closed_before.case[1]
+    assert closed_after.case[0] == closed_after.case[1]
