@@ -15,6 +15,7 @@ import platform
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
@@ -32,6 +33,17 @@ def _peak_rss_mb() -> dict[str, float]:
 def _cpu_seconds() -> float:
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+def _python_build() -> str:
+    """Whether the interpreter runs from a shared libpython (pyenv's default build: no PGO/LTO either) or a static
+    one (e.g. Debian's /usr/bin/python3.11, built with PGO and LTO, which its sysconfig does not show): the same
+    pure-Python work measured 11-26 % fewer CPU seconds on the latter (docs/simulator.md, eighth session)."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return "unknown"
+    return "shared libpython" if "libpython" in maps else "static libpython"
 
 
 def _commit() -> str:
@@ -188,7 +200,7 @@ def main(argv: list[str]) -> int:
         "workers": args.workers, "incidents": summary.incidents, "repeat_share": round(summary.repeat_share, 4),
         "malformed": summary.malformed, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
         "cpu_ms_per_intake": round(cpu / max(1, summary.intakes) * 1000, 3),
-        "phase_wall_seconds": summary.seconds,
+        "phase_wall_seconds": summary.seconds, "strand_cpu_seconds": summary.strand_cpu_seconds,
         "intakes_per_second": round(summary.intakes / wall), "peak_rss_mb": rss_after_simulate,
         "peak_vmhwm_mb": summary.peak_rss_mb,
         "compact_12345": args.compact_12345, "placement": summary.placement,
@@ -196,7 +208,8 @@ def main(argv: list[str]) -> int:
         "serving_12345": serving,
         "output_bytes": sizes, "output_bytes_total": sum(sizes.values()), "loadavg_before": load,
         "loadavg_after": os.getloadavg(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "commit": commit,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "python_executable": sys.executable,
+                    "python_build": _python_build()}, "commit": commit,
         "note": args.note or "machine shared with other helpers' processes: wall time includes CPU contention",
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -99,6 +99,8 @@ class SimulationSummary:
     # peak resident memory in MB (VmHWM): this process after the strands and at the end, and the largest process
     # that generated strands (this one when workers=1)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    # CPU seconds of each strand (its own process time): how evenly the strands load the workers
+    strand_cpu_seconds: list[float] = field(default_factory=list)
 
     @property
     def intakes(self) -> int:
@@ -293,6 +295,7 @@ class Strand:
 
     def run(self) -> dict:
         """Generate every day; after each day its shard (that day's versions from this strand) is final."""
+        started = time_module.process_time()
         self.shard_dir.mkdir(parents=True, exist_ok=True)
         # the strand's truth parts are read once and rewritten by the parent (FeedWriter._concat_truth), so they
         # are written plain: no compression, dictionaries or statistics (-25 % of the truth's CPU in the strand)
@@ -316,7 +319,8 @@ class Strand:
         self._intake_writer.close()
         self._incident_writer.close()
         return {"by_channel": self.by_channel, "non_lead": self.non_lead, "incidents": self.n_incidents,
-                "placement": self.placement, "peak_rss_mb": round(peak_rss_mb(), 1)}
+                "placement": self.placement, "peak_rss_mb": round(peak_rss_mb(), 1),
+                "cpu_seconds": round(time_module.process_time() - started, 2)}
 
     def _write_shard(self, day: date) -> None:
         key = _TIME_AND_ID  # the order records appear in a delivery
@@ -1000,7 +1004,8 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     placement = {k: sum(s["placement"][k] for s in stats) for k in stats[0]["placement"]}
     return SimulationSummary(by_channel, sum(s["incidents"] for s in stats),
                              sum(s["non_lead"] for s in stats) / total if total else 0.0,
-                             len(writer.malformed), sorted(writer.files), placement, seconds, peaks)
+                             len(writer.malformed), sorted(writer.files), placement, seconds, peaks,
+                             [s["cpu_seconds"] for s in stats])
 
 
 def _110_time(t: datetime | None) -> str:
