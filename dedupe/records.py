@@ -136,6 +136,33 @@ def _address(address: str | None) -> normalize.AddressKeys:
 DIVISIONS = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "divisions.csv"
 
 
+UNIT_ALIASES = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "unit_aliases.csv"
+
+
+@lru_cache(maxsize=1)
+def _unit_of_alias() -> dict[str, str]:
+    """A unit's names as the feeds write them (区城管局, ...) -> its one name, from the dbt seed."""
+    if not UNIT_ALIASES.exists():
+        warnings.warn(f"{UNIT_ALIASES} not found: unit names are compared as the feeds write them", RuntimeWarning,
+                      stacklevel=2)
+        return {}
+    import csv
+
+    with UNIT_ALIASES.open(newline="", encoding="utf-8") as handle:
+        return {row["alias"]: row["unit"] for row in csv.DictReader(handle)}
+
+
+def unit_names(units: list[str]) -> list[str]:
+    """The unit each intake was given, one name per unit; '' when none, or only the 12345 platform (a 110 call
+    handed over is not given to a unit)."""
+    alias = _unit_of_alias()
+    seen: dict[str, str] = {}
+    for unit in set(units):
+        name = alias.get(unit, unit)
+        seen[unit] = "" if name == HANDED_TO_PLATFORM else name
+    return [seen[unit] for unit in units]
+
+
 @lru_cache(maxsize=1)
 def _street_code_of_name() -> dict[str, str]:
     """Street and community names (without 街道/镇/社区/居委会) -> 9-digit street code, from the divisions seed."""
@@ -385,6 +412,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         "l2": encode(_singles(cat_l2)),
         "l1": encode(_singles(cat_l1)),
         "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=n),
+        "unit": encode(unit_names(_strings(table, "unit"))),
     }
     return Records(
         codes=codes,

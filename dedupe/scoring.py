@@ -148,11 +148,20 @@ def comparison_levels(records: Records, i: np.ndarray, j: np.ndarray, workers: i
     set_id, overlap = records.l2_overlap()
     either = np.flatnonzero(several[i] | several[j])
     category[either[overlap[set_id[i[either]], set_id[j[either]]]]] = 2
-    levels["category"] = category
     # where the unified categories name the same kind, a keyword topic that disagrees is the keywords' own noise
     # (a 12345 elevator label says 物业 first: property; the hotline's 特种设备 report says 电梯): no evidence then
     # (seed 20240301: pairwise F1 0.817 -> 0.820, and higher on all three unseen seeds)
     levels["topic"] = np.where((category == 2) & (levels["topic"] == 0), -1, levels["topic"]).astype(np.int8)
+    # where the labels say nothing of the kind (a petition's class only, a label mapped to no code), the unit the
+    # intake was given (records.unit_names) tells which department's problem it is: the same unit counts as the same
+    # kind here, after the topic rule above (a unit does not silence the keywords). Seed 20240301: pairwise P / R / F1
+    # 0.947 / 0.820 / 0.879 -> 0.950 / 0.831 / 0.886, over-merge 1.04 -> 0.97 %. Two units are not counted against
+    # (a unit returns an order given to it wrongly; 0.886 at 1.15 % when they were, as level 0)
+    unit = codes["unit"]
+    no_kind = np.flatnonzero(category == -1)
+    same_unit = (unit[i[no_kind]] >= 0) & (unit[i[no_kind]] == unit[j[no_kind]])
+    category[no_kind[same_unit]] = 2
+    levels["category"] = category
 
     same_caller, caller_known = _equal(codes["caller"], i, j)
     levels["caller"] = np.where(caller_known, same_caller.astype(np.int8), -1).astype(np.int8)
