@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment
 
 from gongzhi.processes import fork_pool
 from simulator.catalog import HOTLINE_CODES
+from simulator.handling import from_seconds
 from simulator.generator import STRANDS, SimulationConfig, fewer_gc_passes, petition_export_days, shard_path
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
 
@@ -150,7 +151,7 @@ class FeedWriter:
         for pos, (updated, ticket, line, fault) in enumerate(rows, start=1):
             lines.append(line)
             if fault:
-                self._record_fault("hotline", f"{code}/{name}", pos, fault, f"{code}:{ticket}", updated)
+                self._record_fault("hotline", f"{code}/{name}", pos, fault, f"{code}:{ticket}", from_seconds(updated))
         data = ("\n".join(lines) + "\n").encode("utf-8")
         if gz:
             bio = io.BytesIO()

@@ -838,7 +838,9 @@ class Strand:
         v1 = base + ([fb_text, _110_time(fb_at), status] if fb_at and fb_at < day_end else ["", "", "已转办"])
         v2_end = min(self.end, day_end + timedelta(days=1))
         v2 = base + ([fb_text, _110_time(fb_at), status] if fb_at and fb_at < v2_end else ["", "", "已转办"])
-        self.buf_110[t.date()].append((t, jqbh, v1, v2))
+        # the call's time as seconds on the integer clock: it orders the rows, and an int pickles 5x faster than
+        # a datetime on its way through the day's shard
+        self.buf_110[t.date()].append((H.to_seconds(t), jqbh, v1, v2))
         facts = H.Facts()
         if not to_platform:
             facts.unit, facts.dispatched_at = inc.unit, handed_at
@@ -888,7 +890,7 @@ class Strand:
                     line = line[: rnd.randint(20, len(line) - 5)]
                 else:
                     line = f'{head}"2024-13-45T25:00:00+08:00"{middle}{tail}}}'
-            self.buf_hotline[(code, updated.date())].append((updated, ticket, line, fault))
+            self.buf_hotline[(code, updated.date())].append((H.to_seconds(updated), ticket, line, fault))
             facts.closed_at = closed
             facts.rating_score = score
             facts.rating = H.SCORE_TO_RATING.get(score) if score else None
