@@ -99,6 +99,7 @@ def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None, bu
     from dedupe.run import match
 
     home = keep or Path(tempfile.mkdtemp(prefix=f"gz-match-{seed}-"))
+    load_average = [round(x, 2) for x in os.getloadavg()]
     try:
         source = built_dir / f"seed_{seed}" if built_dir is not None else None
         if source is not None and (source / "warehouse.duckdb").exists():
@@ -119,6 +120,9 @@ def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None, bu
         "per_day": per_day,
         **built,
         "match_seconds": report.seconds,
+        "match_cpu_seconds": round(sum(report.stage_cpu_seconds.values()), 2),
+        "stage_cpu_seconds": report.stage_cpu_seconds,
+        "load_average_at_start": load_average,
         "candidates": report.candidates,
         "review_pairs": report.review_pairs,
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
