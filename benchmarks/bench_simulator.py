@@ -2,6 +2,8 @@
 
 The 10 M run (docs/simulator.md): `python -m benchmarks simulator --intakes 10000000 --days 365 --workers 2
 --compact-12345 --pages 0`; the speed yardstick of a session: the same flags with `--intakes 191800 --days 7`.
+The same on another interpreter (e.g. Debian's PGO/LTO build, with the venv's packages):
+`PYTHONPATH=.:.venv/lib/python3.11/site-packages /usr/bin/python3.11 -m benchmarks simulator ...`.
 
 Simulates into a temporary directory (deleted afterwards unless --keep), measures wall time, peak RSS of this
 process and its children, output bytes, and writes `benchmarks/results/simulator.json`.
@@ -36,9 +38,10 @@ def _cpu_seconds() -> float:
 
 
 def _python_build() -> str:
-    """Whether the interpreter runs from a shared libpython (pyenv's default build: no PGO/LTO either) or a static
-    one (e.g. Debian's /usr/bin/python3.11, built with PGO and LTO, which its sysconfig does not show): the same
-    pure-Python work measured 11-26 % fewer CPU seconds on the latter (docs/simulator.md, eighth session)."""
+    """Whether the interpreter runs from a shared libpython (as pyenv builds it by default, without PGO or LTO) or a
+    static one (e.g. Debian's /usr/bin/python3.11, built with PGO and LTO, which its sysconfig does not show): the
+    same simulation measured 7-10 % fewer CPU seconds with 2 workers on the latter (docs/simulator.md, eighth
+    session)."""
     try:
         maps = Path("/proc/self/maps").read_text()
     except OSError:
