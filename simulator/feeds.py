@@ -27,7 +27,8 @@ from openpyxl.styles import Alignment
 from gongzhi.processes import fork_pool
 from simulator.catalog import HOTLINE_CODES
 from simulator.handling import from_seconds
-from simulator.generator import STRANDS, SimulationConfig, fewer_gc_passes, petition_export_days, shard_path
+from simulator.generator import (STRANDS, SimulationConfig, fewer_gc_passes, petition_export_days, shard_path,
+                                 truth_part_path)
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
 
 FIXED_XLSX_TIME = datetime(2024, 1, 1, 0, 0, 0)
@@ -42,6 +43,7 @@ EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's serial dates (1900 syst
 # truth columns with few distinct values (categories, codes, units, estates): the only ones dictionary-encoded
 DICTIONARY_COLUMNS = {"channel", "link_type", "kind_code", "category_l1", "category_l2", "demand_type", "urgency",
                       "street_code", "community_code", "lead_channel", "unit", "rating", "hard_negative_kind", "estate"}
+TRUTH_ROW_GROUP = 200_000  # rows per row group of the final truth files
 PETITION_OVERLAP_DAYS = 9  # an export lists registrations of its last 10 days: consecutive exports overlap
 
 
@@ -238,9 +240,27 @@ class FeedWriter:
             with pq.ParquetWriter(self.truth / f"{name}.parquet", schema,
                                   use_dictionary=[f for f in schema.names if f in DICTIONARY_COLUMNS]) as writer:
                 for s in range(STRANDS):
-                    part = pq.ParquetFile(self.shard_dir / f"strand_{s}" / f"{name}.parquet")
-                    for batch in part.iter_batches(batch_size=200_000):
-                        writer.write_batch(batch)
+                    for rows in _row_groups(truth_part_path(self.shard_dir / f"strand_{s}", name), TRUTH_ROW_GROUP):
+                        writer.write_table(rows, row_group_size=TRUTH_ROW_GROUP)
+
+
+def _row_groups(ipc_path: Path, size: int):
+    """The rows of an Arrow IPC file as tables of `size` rows (the last one shorter), read batch by batch (not
+    memory-mapped): only one row group's rows are in memory at a time."""
+    with pa.OSFile(str(ipc_path)) as source:
+        reader = pa.ipc.open_file(source)
+        pending, held = [], 0
+        for i in range(reader.num_record_batches):
+            batch = reader.get_batch(i)
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= size:
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                yield table.slice(0, size)
+                rest = table.slice(size)
+                pending, held = rest.to_batches(), rest.num_rows
+        if held:
+            yield pa.Table.from_batches(pending, schema=reader.schema)
 
 
 _FORKED_WRITER: FeedWriter | None = None  # the writer a forked worker inherits (set only while its pool runs)

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from gongzhi.processes import fork_pool, peak_rss_mb
 from simulator import handling as H
@@ -298,11 +297,10 @@ class Strand:
         started = time_module.process_time()
         self.shard_dir.mkdir(parents=True, exist_ok=True)
         # the strand's truth parts are read once and rewritten by the parent (FeedWriter._concat_truth), so they
-        # are written plain: no compression, dictionaries or statistics (-25 % of the truth's CPU in the strand)
-        plain = {"compression": "none", "use_dictionary": False, "write_statistics": False}
-        self._intake_writer = pq.ParquetWriter(self.shard_dir / "intakes.parquet", INTAKE_TRUTH_SCHEMA, **plain)
-        self._incident_writer = pq.ParquetWriter(self.shard_dir / "incidents.parquet", INCIDENT_TRUTH_SCHEMA,
-                                                 **plain)
+        # are Arrow IPC files: the table's buffers as they are, no encoding on either side (10 days at the 10 M
+        # rate, per strand: plain parquet written and read again 0.124 CPU s, IPC 0.017)
+        self._intake_writer = pa.ipc.new_file(truth_part_path(self.shard_dir, "intakes"), INTAKE_TRUTH_SCHEMA)
+        self._incident_writer = pa.ipc.new_file(truth_part_path(self.shard_dir, "incidents"), INCIDENT_TRUTH_SCHEMA)
         total_roots = max(1, round(self.cfg.per_day * (1.0 - self.cfg.repeat_share)))
         n_roots = total_roots * len(self.kinds) / len(KINDS)
         for d in range(self.cfg.days):
@@ -936,6 +934,11 @@ def petition_export_days(config: SimulationConfig) -> list[date]:
     if not days or days[-1] != last:
         days.append(last)
     return days
+
+
+def truth_part_path(strand_dir: Path, name: str) -> Path:
+    """A strand's part of truth table `name` ("intakes" or "incidents"), an Arrow IPC file."""
+    return strand_dir / f"{name}.arrow"
 
 
 def shard_path(strand_dir: Path, day: date, part: str) -> Path:

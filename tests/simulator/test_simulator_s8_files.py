@@ -34,3 +34,23 @@ def test_truth_dictionary_encodes_only_the_low_cardinality_columns(tmp_path):
             column = group.column(i)
             dictionary = column.dictionary_page_offset is not None
             assert dictionary == (column.path_in_schema in DICTIONARY_COLUMNS), (name, column.path_in_schema)
+
+
+def test_truth_parts_are_regrouped_into_row_groups_of_the_asked_size(tmp_path):
+    import pyarrow as pa
+
+    from simulator.feeds import _row_groups
+
+    schema = pa.schema([("n", pa.int64()), ("s", pa.string())])
+    path = tmp_path / "part.arrow"
+    sizes = [7, 3, 0, 12, 5, 1, 9]  # batches as a strand's days write them, one of them empty
+    with pa.ipc.new_file(str(path), schema) as writer:
+        start = 0
+        for size in sizes:
+            writer.write_batch(pa.record_batch([pa.array(range(start, start + size)),
+                                                pa.array([str(i) for i in range(start, start + size)])], schema=schema))
+            start += size
+    groups = list(_row_groups(path, 10))
+    assert [g.num_rows for g in groups] == [10, 10, 10, 7]
+    assert pa.concat_tables(groups).column("n").to_pylist() == list(range(sum(sizes)))
+    assert pa.concat_tables(groups).column("s").to_pylist() == [str(i) for i in range(sum(sizes))]
