@@ -777,8 +777,7 @@ def _open_and_still_reported(records: Records, points: _OwnPoints, x: int, state
     t = points.t
     if t[x] - state.first_t > min(OPEN_CASE_SPAN_FACTOR * window, MAX_WINDOW_S):
         return False
-    lead = state.lead_index if state.lead_index >= 0 else state.lead(records)
-    if not points.dispatched[lead] or not _is_open(records, points, state, t[x]):
+    if not _held(records, points, state, x):
         return False
     return t[x] - max(t[member] for member in state.members) <= window
 
