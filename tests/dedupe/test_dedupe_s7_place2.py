@@ -32,33 +32,29 @@ def test_place_evidence_names_what_each_intake_rests_on():
     assert records.approximate[records.source_id.index("A2")]
 
 
-def test_a_missing_category_seed_is_said_not_silently_dropped(monkeypatch, tmp_path):
-    monkeypatch.setattr(categories, "SEED", tmp_path / "absent.csv")
-    categories._mapping.cache_clear()
+# each seed the matcher reads: (module, the attribute naming its file, the cached loader)
+SEED_READERS = [(categories, "SEED", categories._mapping), (records_mod, "DIVISIONS", records_mod._street_code_of_name),
+                (records_mod, "UNIT_ALIASES", records_mod._unit_of_alias)]
+
+
+@pytest.mark.parametrize("module, attribute, loader", SEED_READERS, ids=[a for _, a, _ in SEED_READERS])
+def test_a_missing_seed_is_said_not_silently_dropped(monkeypatch, tmp_path, module, attribute, loader):
+    monkeypatch.setattr(module, attribute, tmp_path / "absent.csv")
+    loader.cache_clear()
     try:
         with pytest.warns(RuntimeWarning, match="absent.csv"):
-            assert categories._mapping() == {}
+            assert loader() == {}
     finally:
-        categories._mapping.cache_clear()
+        loader.cache_clear()
 
 
 def test_the_repository_seeds_are_read_without_a_warning():
-    categories._mapping.cache_clear()
-    records_mod._street_code_of_name.cache_clear()
+    for _, _, loader in SEED_READERS:
+        loader.cache_clear()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert categories._mapping()
-        assert records_mod._street_code_of_name()
-
-
-def test_a_missing_divisions_seed_is_said(monkeypatch, tmp_path):
-    monkeypatch.setattr(records_mod, "DIVISIONS", tmp_path / "absent.csv")
-    records_mod._street_code_of_name.cache_clear()
-    try:
-        with pytest.warns(RuntimeWarning, match="absent.csv"):
-            assert records_mod._street_code_of_name() == {}
-    finally:
-        records_mod._street_code_of_name.cache_clear()
+        for _, attribute, loader in SEED_READERS:
+            assert loader(), attribute
 
 
 def _numbered_road(numbers: list[int]) -> list[dict]:
