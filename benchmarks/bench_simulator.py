@@ -2,8 +2,9 @@
 
 The 10 M run (docs/simulator.md): `python -m benchmarks simulator --intakes 10000000 --days 365 --workers 2
 --compact-12345 --pages 0`; the speed yardstick of a session: the same flags with `--intakes 191800 --days 7`.
-The same on another interpreter (e.g. Debian's PGO/LTO build, with the venv's packages):
-`PYTHONPATH=.:.venv/lib/python3.11/site-packages /usr/bin/python3.11 -m benchmarks simulator ...`.
+The same on another interpreter (e.g. Debian's PGO/LTO build): build a venv on it from the lock file,
+`UV_PROJECT_ENVIRONMENT=DIR .tools/bin/uv sync --frozen --group bench --python /usr/bin/python3.11`, then
+`DIR/bin/python -m benchmarks simulator ...`.
 
 Simulates into a temporary directory (deleted afterwards unless --keep), measures wall time, peak RSS of this
 process and its children, output bytes, and writes `benchmarks/results/simulator.json`.
