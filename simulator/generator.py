@@ -60,6 +60,10 @@ HOURLY = [0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 4.0, 4.0, 3.6, 2.8, 2.8,
 HOURLY_NIGHT = [1.0, 0.7, 0.4, 0.2, 0.1, 0.1, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.6, 2.2,
                 3.0, 3.6, 3.4, 2.2]
 MAX_EXTRA_REPORTS = 30
+# a 110 call handed to the 12345 platform: minutes from the call to the hand-over, and from the hand-over to the
+# relayed 12345 order (the latest the relay can arrive is the call plus both maxima)
+HAND_OVER_MINUTES = (3, 40)
+RELAY_MINUTES = (2, 25)
 STRANDS = 4  # fixed: the output depends on it, never on the number of workers
 PLACE_TRIES = 40  # points drawn at free estates before giving up (counted as `crowded`)
 HARD_NEGATIVE_TRIES = 4
@@ -534,33 +538,63 @@ class Strand:
             if random() < q:
                 n_extra = self.extra_count_choice.pick(rnd)
         if n_extra:
-            # Extra reports come after the lead of the first report(s), so they never displace it and the
-            # closure that decides "repeat after closure" is the one the truth will show.
-            dispatched = [i for i in intakes if i.facts.dispatched_at is not None]
-            base = dispatched[0].received if dispatched else inc.start
-            closed_at = dispatched[0].facts.closed_at if dispatched else None
+            # Extra reports are filed under the incident only while its lead intake has not closed it (domain.md:
+            # the case's closure comes from its lead, a 直接答复 that closes an order without dispatch included).
+            # A report that would ARRIVE later (a petition registered the next morning, a 110 call relayed to
+            # 12345 minutes after the call) is a repeat after closure, or is re-timed into the open period of a
+            # dispatched lead (else dropped).
+            # When the lead was dispatched, extras come after it, so they never displace it; while it was not,
+            # a dispatched extra becomes the lead, and its closure decides from then on: extras then go in time
+            # order (none is re-timed into the past), so no closure that made a repeat is displaced later.
+            end = self.end
+            lead = _lead_of(intakes, end)
+            dispatched = lead is not None and lead.facts.dispatched_at is not None
+            base = lead.received if dispatched else inc.start
+            closed_at = lead.facts.closed_at if lead is not None else None
             repeat_p = 0.0 if inc.kind.gap in ("acute", "once") else 0.36
             persons = [person]
             t = base
             for _ in range(n_extra):
                 t = t + self._gap(inc.kind)
-                if closed_at is not None and t > closed_at:
+                channel = self._channel_for(inc.kind, later=True)
+                if closed_at is not None and self._arrives_by(channel, t, base) > closed_at:
                     if random() < repeat_p:
                         if self._repeat_incident(inc, closed_at, closed_at + self._gap(inc.kind), persons):
                             continue
                         # the place has another open incident of this kind by then: report within the open period
                         self.placement["repeats_redirected"] += 1
-                    t = base + (closed_at - base) * random() + timedelta(seconds=1)
-                if t >= self.end:
+                    if not dispatched:
+                        continue  # not re-timed (above); the share's feedback makes the lost report up
+                    t = min(closed_at, base + (closed_at - base) * random() + timedelta(seconds=1))
+                    if self._arrives_by(channel, t, base) > closed_at:
+                        channel = "12345"  # received when reported: the one way to reach it before the closure
+                if t >= end:
                     continue
                 if random() < 0.3:
                     p = rnd.choice(persons)
                 else:
                     p = self._new_person()
                     persons.append(p)
-                channel = self._channel_for(inc.kind, later=True)
                 self._report(inc, channel, self._not_before(channel, t, base), p, intakes, primary=False)
+                if not dispatched:
+                    new_lead = _lead_of(intakes, end)
+                    if new_lead is not lead:
+                        lead = new_lead
+                        dispatched = lead.facts.dispatched_at is not None
+                        closed_at = lead.facts.closed_at
+                        if dispatched:
+                            base = lead.received
         self._finalise(inc, intakes)
+
+    @classmethod
+    def _arrives_by(cls, channel: str, t: datetime, after: datetime) -> datetime:
+        """The latest time a report made at t (after `after`) can be received: a petition on its registration
+        date (00:00), a 110 call's relayed 12345 order after both delays, other channels at t."""
+        if channel == "petition":
+            return datetime.combine(cls._not_before(channel, t, after).date(), time())
+        if channel == "110":
+            return t + timedelta(minutes=HAND_OVER_MINUTES[1] + RELAY_MINUTES[1])
+        return t
 
     @staticmethod
     def _not_before(channel: str, t: datetime, after: datetime) -> datetime:
@@ -645,7 +679,7 @@ class Strand:
             intakes.append(intake)
             if handed_at is not None:
                 self.relays += 1
-                t2 = handed_at + timedelta(minutes=rnd.randint(2, 25))
+                t2 = handed_at + timedelta(minutes=rnd.randint(*RELAY_MINUTES))
                 if t2 < self.end:
                     self._again = False  # the same call passed on, not the person calling again
                     intakes.append(self._emit_12345(inc, t2, person, demand, urgency, None, relayed=True))
@@ -813,7 +847,7 @@ class Strand:
             content = content.replace("，", "，\n", 1)  # dispatchers' line breaks inside a quoted field
         if random() < 0.05:
             content += "（报警人情绪\"激动\"）"
-        handed_at = t + timedelta(minutes=rnd.randint(3, 40))
+        handed_at = t + timedelta(minutes=rnd.randint(*HAND_OVER_MINUTES))
         to_platform = random() < 0.7
         unit_text = "12345平台" if to_platform else (UNITS.get(inc.unit, inc.unit) if random() < 0.4 else inc.unit)
         station = POLICE_STATIONS[int(inc.community.street_code[-3:]) % len(POLICE_STATIONS)]
@@ -1028,6 +1062,16 @@ def _json_time(t: datetime | None, epoch: bool) -> str:
 
 _TIME_AND_ID = itemgetter(0, 1)  # a buffered record's (time, id)
 _INTAKE_ORDER = attrgetter("received", "channel", "source_id")
+
+
+def _lead_of(intakes: list[Intake], end: datetime) -> Intake | None:
+    """The lead among the intakes delivered before `end` (domain.md; as _finalise picks it): the earliest
+    dispatched to a unit, else the earliest."""
+    delivered = [i for i in intakes if i.received < end]
+    if not delivered:
+        return None
+    dispatched = [i for i in delivered if i.facts.dispatched_at is not None]
+    return min(dispatched or delivered, key=_INTAKE_ORDER)
 HOUR_CHOICE = WeightedChoice(range(24), HOURLY)
 HOUR_CHOICE_NIGHT = WeightedChoice(range(24), HOURLY_NIGHT)
 ADDRESS_STYLE_CHOICE = WeightedChoice(("estate", "road", "crossing"), (0.5, 0.2, 0.3))
