@@ -101,11 +101,10 @@ class CaseState:
             self.lead_index = k
 
     def closed_before(self, records: Records, t: float) -> bool:
-        """The case's unit closed it before t. A case no unit was given (a question answered on the phone) has
-        no handling that could fail: a later report of it is one more report, not a repeat after closure."""
-        lead = self.lead(records)
-        closed = records.closed_t[lead]
-        return bool(records.dispatched[lead] and not np.isnan(closed) and closed < t)
+        """The case was closed before t. Its closure is its lead's (domain.md), a question answered on the phone
+        (直接答复, no unit: the order is closed) included: a later report of it is a repeat after closure."""
+        closed = records.closed_t[self.lead(records)]
+        return bool(not np.isnan(closed) and closed < t)
 
 
 @dataclass
@@ -793,7 +792,7 @@ def _is_open(records: Records, points: _OwnPoints, state: CaseState, t: float) -
     """not state.closed_before(records, t), read from the lists."""
     lead = state.lead_index if state.lead_index >= 0 else state.lead(records)
     closed = points.closed_t[lead]
-    return not (points.dispatched[lead] and closed == closed and closed < t)  # closed == closed: not NaN
+    return not (closed == closed and closed < t)  # closed == closed: not NaN
 
 
 def _same_place(points: _OwnPoints, a: CaseState, b: CaseState) -> bool:

@@ -109,12 +109,26 @@ def test_a_110_call_handed_to_the_12345_platform_does_not_lead_its_relay_does_an
     assert report.repeats == 1 and links[("12345", "A9")]["link_type"] == "repeat"
 
 
-def test_a_case_answered_on_the_phone_is_not_closed_for_repeats(tmp_path):
+def test_a_case_answered_on_the_phone_is_closed_by_the_answer_and_a_later_report_repeats_it(tmp_path):
+    # domain.md: the case's closure is its lead's; a 直接答复 closes the order with no unit (session 9: the
+    # simulator's truth files a report after it under a new incident too)
     rows = scene()
     for row in rows:
         if row["source_id"] in ("A1", "A2", "110-1", "H1"):  # nobody dispatched it; all answered by noon
             row["dispatched_at"] = None
             row["closed_at"] = row["received_at"].replace(hour=12)
+    warehouse, report, links = match_with_the_cover_missing_again(tmp_path, rows, dispatched=False)
+    assert report.repeats == 1
+    assert links[("12345", "A9")]["case_id"] != links[("12345", "A1")]["case_id"]
+    assert links[("12345", "A9")]["link_type"] == "repeat" and links[("12345", "A9")]["is_lead"]
+
+
+def test_a_case_nobody_dispatched_or_closed_takes_a_later_report(tmp_path):
+    rows = scene()
+    for row in rows:
+        if row["source_id"] in ("A1", "A2", "110-1", "H1"):  # nobody dispatched it, and no answer closed it
+            row["dispatched_at"] = None
+            row["closed_at"] = None
     warehouse, report, links = match_with_the_cover_missing_again(tmp_path, rows, dispatched=False)
     assert report.repeats == 0
     assert links[("12345", "A9")]["case_id"] == links[("12345", "A1")]["case_id"]
