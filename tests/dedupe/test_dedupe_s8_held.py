@@ -14,8 +14,10 @@ PLACE_KNOWN, PLACE_APART = EVIDENCE.place_known_table(), EVIDENCE.place_apart_ta
 # pattern codes whose probability lies in the held band and that place the two together (known, not apart)
 HELD_BAND = [int(c) for c in np.flatnonzero((TABLE >= cluster.HELD_CASE_MATCH) & (TABLE < cluster.AUTO_MATCH))
              if PLACE_KNOWN[c] and not PLACE_APART[c]]
+# (a code saying a member came within a day has its own, lower bar since session 9: test_dedupe_s9_recent.py)
+HELD_BAR = EVIDENCE.held_bar_table()
 BELOW_HELD = [int(c) for c in np.flatnonzero((TABLE >= cluster.REVIEW_LOW) & (TABLE < cluster.HELD_CASE_MATCH))
-              if PLACE_KNOWN[c] and not PLACE_APART[c]]
+              if PLACE_KNOWN[c] and not PLACE_APART[c] and HELD_BAR[c] == cluster.HELD_CASE_MATCH]
 
 
 def _assign(code: int, *, dispatched: bool, closed_minutes: float | None, block: int) -> cluster.Assignment:

@@ -1,0 +1,62 @@
+"""Session 9: a case a unit holds takes a report at cluster.RECENT_HELD_CASE_MATCH when the pooled comparison says
+one of its members came within a day (time level >= cluster.RECENT_TIME_LEVEL), at cluster.HELD_CASE_MATCH
+otherwise; a case no unit holds keeps the join bar. Both clustering paths (numpy blocks and member by member)
+agree."""
+import numpy as np
+import pytest
+
+from dedupe import cluster, records as records_mod, scoring
+from dedupe_testkit import default_evidence, intake, intake_table
+
+LON, LAT = 117.3120, 31.7380
+EVIDENCE = default_evidence()
+TABLE = EVIDENCE.prob_table
+PLACE_KNOWN, PLACE_APART = EVIDENCE.place_known_table(), EVIDENCE.place_apart_table()
+TIME = scoring.levels_of_patterns(np.arange(scoring.PATTERNS))["time"]
+# codes between the two bars that place the two together, by what they say of the time
+BETWEEN = [int(c) for c in np.flatnonzero((TABLE >= cluster.RECENT_HELD_CASE_MATCH) & (TABLE < cluster.HELD_CASE_MATCH))
+           if PLACE_KNOWN[c] and not PLACE_APART[c]]
+RECENT = [c for c in BETWEEN if TIME[c] >= cluster.RECENT_TIME_LEVEL]
+DAYS_APART = [c for c in BETWEEN if TIME[c] < cluster.RECENT_TIME_LEVEL]
+
+
+def _assign(code: int, *, dispatched: bool, closed_minutes: float | None, block: int) -> cluster.Assignment:
+    rows = [intake("A", 0, "井盖破损", lon=LON, lat=LAT, dispatched=dispatched, closed_minutes=closed_minutes),
+            intake("B", 600, "井盖松动", lon=LON, lat=LAT, dispatched=False)]
+    records = records_mod.prepare(intake_table(rows))
+    i, j = np.array([0]), np.array([1])
+    return cluster.assign(records, np.ones(2, dtype=bool), i, j, TABLE[[code]], [None, None], {},
+                          np.array([code], dtype=np.int16), EVIDENCE, block=block)
+
+
+def test_the_bars_and_their_codes():
+    assert cluster.RECENT_HELD_CASE_MATCH < cluster.HELD_CASE_MATCH < cluster.AUTO_MATCH
+    assert RECENT and DAYS_APART
+    bars = EVIDENCE.held_bar_table()
+    assert {bars[c] for c in RECENT} == {cluster.RECENT_HELD_CASE_MATCH}
+    assert {bars[c] for c in DAYS_APART} == {cluster.HELD_CASE_MATCH}
+    assert cluster._lowest_acted_on() <= cluster.RECENT_HELD_CASE_MATCH
+
+
+@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
+def test_a_held_case_reported_within_the_day_takes_a_report_at_the_lower_bar(block):
+    for code in RECENT[::7]:
+        assert _assign(code, dispatched=True, closed_minutes=None, block=block).case[1] == 0, code
+
+
+@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
+def test_not_when_the_reports_are_days_apart(block):
+    for code in DAYS_APART[::7]:
+        result = _assign(code, dispatched=True, closed_minutes=None, block=block)
+        assert result.case[0] != result.case[1], code
+
+
+@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
+def test_not_when_no_unit_holds_the_case(block):
+    code = RECENT[0]
+    never_given = _assign(code, dispatched=False, closed_minutes=None, block=block)
+    closed_before = _assign(code, dispatched=True, closed_minutes=300, block=block)
+    closed_after = _assign(code, dispatched=True, closed_minutes=900, block=block)
+    assert never_given.case[0] != never_given.case[1]
+    assert closed_before.case[0] != closed_before.case[1]
+    assert closed_after.case[0] == closed_after.case[1]
