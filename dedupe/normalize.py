@@ -84,6 +84,18 @@ def simplify(text: str | None) -> str:
     return (text or "").translate(_simplify_only()).strip()
 
 
+# Words with which a report says the problem was reported before and is still there (再次来电, 第二次反映,
+# 之前已反映过, 上次反映后没有回复, 此前已多次向12345反映, 还是没有修): found in the cleaned text (normalise_text
+# has removed the clerks' stock phrases, such as 多次反映无果, already).
+REPORTED_BEFORE = ("再次", "第二次", "之前已", "上次反映", "此前已", "多次反映", "又来电", "还是没")
+_REPORTED_BEFORE_RE = re.compile("|".join(REPORTED_BEFORE))
+
+
+def says_reported_before(clean_text: str) -> bool:
+    """The cleaned text (clean_text's output) says the problem was reported before."""
+    return _REPORTED_BEFORE_RE.search(clean_text) is not None
+
+
 # The 12345 platform's note on a call the 110 dispatcher passed on: the same caller's 110 call, minutes earlier.
 RELAY_FROM_110 = "110转来"
 

@@ -74,6 +74,9 @@ class Records:
     approximate: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     from_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 110 transfer
     relayed_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 12345 order relaying a 110 call
+    # the report says the problem was reported before (normalize.says_reported_before): a held case takes it at
+    # cluster.RECENT_HELD_CASE_MATCH
+    reported_before: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # the record a 12345 call-taker linked this order to by hand (关联工单 glgdbh), -1 when none is in the batch
     linked_to: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -443,6 +446,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         from_110=from_110,
         relayed_110=relayed_110,
         linked_to=linked_to,
+        reported_before=np.fromiter(map(normalize.says_reported_before, text), dtype=bool, count=n),
     )
 
 

@@ -1,11 +1,11 @@
 """Session 9: a case a unit holds takes a report at cluster.RECENT_HELD_CASE_MATCH when the pooled comparison says
-one of its members came within a day (time level >= cluster.RECENT_TIME_LEVEL), at cluster.HELD_CASE_MATCH
-otherwise; a case no unit holds keeps the join bar. Both clustering paths (numpy blocks and member by member)
-agree."""
+one of its members came within a day (time level >= cluster.RECENT_TIME_LEVEL) or the report says the problem was
+reported before (records.reported_before), at cluster.HELD_CASE_MATCH otherwise; a case no unit holds keeps the join
+bar. Both clustering paths (numpy blocks and member by member) agree."""
 import numpy as np
 import pytest
 
-from dedupe import cluster, records as records_mod, scoring
+from dedupe import cluster, normalize, records as records_mod, scoring
 from dedupe_testkit import default_evidence, intake, intake_table
 
 LON, LAT = 117.3120, 31.7380
@@ -20,9 +20,10 @@ RECENT = [c for c in BETWEEN if TIME[c] >= cluster.RECENT_TIME_LEVEL]
 DAYS_APART = [c for c in BETWEEN if TIME[c] < cluster.RECENT_TIME_LEVEL]
 
 
-def _assign(code: int, *, dispatched: bool, closed_minutes: float | None, block: int) -> cluster.Assignment:
+def _assign(code: int, *, dispatched: bool, closed_minutes: float | None, block: int, later_text: str = "井盖松动"
+            ) -> cluster.Assignment:
     rows = [intake("A", 0, "井盖破损", lon=LON, lat=LAT, dispatched=dispatched, closed_minutes=closed_minutes),
-            intake("B", 600, "井盖松动", lon=LON, lat=LAT, dispatched=False)]
+            intake("B", 600, later_text, lon=LON, lat=LAT, dispatched=False)]
     records = records_mod.prepare(intake_table(rows))
     i, j = np.array([0]), np.array([1])
     return cluster.assign(records, np.ones(2, dtype=bool), i, j, TABLE[[code]], [None, None], {},
@@ -60,3 +61,26 @@ def test_not_when_no_unit_holds_the_case(block):
     assert never_given.case[0] != never_given.case[1]
     assert closed_before.case[0] != closed_before.case[1]
     assert closed_after.case[0] == closed_after.case[1]
+
+
+@pytest.mark.parametrize("text, says", [
+    ("再次来电井盖还是没有盖上", True), ("之前已反映过至今没人处理", True), ("第二次反映路灯不亮", True),
+    ("此前已多次向12345反映问题仍未解决", True), ("井盖破损很危险", False), ("路灯不亮", False),
+])
+def test_what_says_the_problem_was_reported_before(text, says):
+    assert normalize.says_reported_before(normalize.clean_text(text)) is says
+
+
+def test_prepare_marks_the_reports_that_say_so():
+    rows = [intake("A", 0, "井盖破损"), intake("B", 60, "再次来电：井盖还是没有盖上")]
+    records = records_mod.prepare(intake_table(rows))
+    assert records.reported_before.tolist() == [False, True]
+
+
+@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
+def test_a_held_case_takes_a_report_that_says_it_was_made_before_at_the_lower_bar(block):
+    for code in DAYS_APART[::7]:
+        joined = _assign(code, dispatched=True, closed_minutes=None, block=block, later_text="再次来电：井盖松动")
+        assert joined.case[1] == 0, code
+        nobody_holds = _assign(code, dispatched=False, closed_minutes=None, block=block, later_text="再次来电：井盖松动")
+        assert nobody_holds.case[1] != 0, code
