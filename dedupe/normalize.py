@@ -247,15 +247,23 @@ def place_from_text(keys: AddressKeys, text: str, known_roads: frozenset[str]) -
     if keys.place_key or keys.estate or not text:
         return keys
     # the patterns are slow on long texts: a crossing ends in 口 or 交汇处, a road number in 号
-    if ("口" in text or "交汇处" in text) and (m := _CROSSING_RE.search(text)):
-        first, second = _known_road(m.group(1), known_roads), _known_road(m.group(2), known_roads)
-        if first and second and first != second:
-            offset = _OFFSET_RE.match(text, m.end())
-            return replace(keys, road=first, crossing="|".join(sorted((first, second))),
-                           offset=(offset.group(1) + offset.group(2)) if offset else "")
-    if "号" in text and (m := _ROAD_NUMBER_RE.search(text)):
-        if road := _known_road(m.group(1), known_roads):
-            return replace(keys, road=road, number=m.group(2))
+    # a match whose first road is no known road may have begun too early ('在包河区滨湖世纪社区街' + '道宁国南路与福州路
+    # 交口': 街 and 道 end a road name too): search again from the next character
+    if "口" in text or "交汇处" in text:
+        start = 0
+        while m := _CROSSING_RE.search(text, start):
+            first, second = _known_road(m.group(1), known_roads), _known_road(m.group(2), known_roads)
+            if first and second and first != second:
+                offset = _OFFSET_RE.match(text, m.end())
+                return replace(keys, road=first, crossing="|".join(sorted((first, second))),
+                               offset=(offset.group(1) + offset.group(2)) if offset else "")
+            start = m.start() + 1
+    if "号" in text:
+        start = 0
+        while m := _ROAD_NUMBER_RE.search(text, start):
+            if road := _known_road(m.group(1), known_roads):
+                return replace(keys, road=road, number=m.group(2))
+            start = m.start() + 1
     return keys
 
 
