@@ -24,7 +24,14 @@ DBT_SOURCES := dbt/dbt_project.yml dbt/profiles.yml $(shell find dbt/models dbt/
 $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 	$(VENV)/bin/python -c "from pipelines import dbt; dbt.parse_manifest(dbt.dbt_project())"
 
-setup: $(VENV)/.synced $(DBT_MANIFEST)
+# The simulator's hot modules compiled with Cython into extensions beside their sources (gongzhi/compiled.py): the same
+# output with about a quarter less CPU. Rebuilt when a source changes; plain Python where there is no C compiler.
+COMPILED_SOURCES := $(wildcard simulator/*.py) gongzhi/compiled.py
+$(VENV)/.compiled: $(VENV)/.synced $(COMPILED_SOURCES)
+	$(VENV)/bin/python -m gongzhi.compiled
+	touch $@
+
+setup: $(VENV)/.synced $(VENV)/.compiled $(DBT_MANIFEST)
 
 demo: setup
 	$(VENV)/bin/gongzhi demo
@@ -43,4 +50,4 @@ bench: setup
 	$(UV) run --frozen --python $(PYTHON) --group bench python -m benchmarks $(BENCH)
 
 clean:
-	rm -rf $(VENV) .tools data
+	rm -rf $(VENV) .tools data simulator/*.so simulator/_compiled.json

@@ -24,6 +24,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from gongzhi.compiled import compiled_modules
+
 RESULTS = Path(__file__).parent / "results" / "simulator.json"
 
 
@@ -213,7 +215,9 @@ def main(argv: list[str]) -> int:
         "output_bytes": sizes, "output_bytes_total": sum(sizes.values()), "loadavg_before": load,
         "loadavg_after": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "python_executable": sys.executable,
-                    "python_build": _python_build()}, "commit": commit,
+                    "python_build": _python_build(),
+                    # the modules that ran as compiled extensions (gongzhi/compiled.py; none: plain Python)
+                    "compiled": compiled_modules("simulator")}, "commit": commit,
         "note": args.note or "machine shared with other helpers' processes: wall time includes CPU contention",
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
