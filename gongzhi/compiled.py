@@ -57,7 +57,11 @@ def discard_stale(package_dir: Path) -> list[str]:
         source = package_dir / f"{module}.py"
         if source.exists() and built.get(module) == _digest(source):
             continue
-        extension.unlink(missing_ok=True)
+        try:
+            extension.unlink(missing_ok=True)
+        except OSError as e:  # it would load instead of its source: refuse rather than run stale code
+            raise ImportError(f"{extension} is stale (its source changed since it was built) and cannot be deleted "
+                              f"({e}): delete it or run `make setup`") from e
         discarded.append(module)
     if discarded:
         warnings.warn(f"{package_dir.name}: compiled {', '.join(discarded)} discarded (its source changed since it was "

@@ -78,3 +78,15 @@ def test_without_a_stamp_every_extension_is_discarded(tmp_path):
     (tmp_path / f"rng{EXTENSION_SUFFIX}").write_bytes(b"")
     with pytest.warns(UserWarning):
         assert discard_stale(tmp_path) == ["rng"]
+
+
+def test_a_stale_extension_that_cannot_be_deleted_stops_the_import(tmp_path, monkeypatch):
+    (tmp_path / "rng.py").write_text("")
+    (tmp_path / f"rng{EXTENSION_SUFFIX}").write_bytes(b"")
+
+    def refuse(path, missing_ok=False):  # as in a read-only directory (chmod does not stop root)
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(ImportError, match="is stale"):
+        discard_stale(tmp_path)
