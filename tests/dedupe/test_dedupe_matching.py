@@ -210,10 +210,10 @@ def test_no_chaining_a_to_c_through_b():
 
 
 def test_case_time_span_is_bounded_by_the_kind_of_problem():
-    # an acute neighbour dispute three days later is not the same case, however alike
+    # an acute jam three days later is not the same case, however alike
     rows = [
-        intake("A", 0, "邻里纠纷吵架", lon=117.29, lat=31.74),
-        intake("B", 3 * 24 * 60, "邻里纠纷吵架", lon=117.29, lat=31.74),
+        intake("A", 0, "路口堵车拥堵", lon=117.29, lat=31.74),
+        intake("B", 3 * 24 * 60, "路口堵车拥堵", lon=117.29, lat=31.74),
     ]
     records = records_mod.prepare(intake_table(rows))
     result = cluster.assign(records, np.ones(2, bool), np.array([0]), np.array([1]), np.array([0.999]), [None] * 2, {})

@@ -1,5 +1,5 @@
 from dedupe.normalize import clean_text, distance_m, grid_cell, parse_address, simplify
-from dedupe.topics import family_of, topic_of, ACUTE, INFRASTRUCTURE
+from dedupe.topics import family_of, topic_of, ACUTE, INFRASTRUCTURE, NUISANCE
 
 
 def test_boilerplate_punctuation_and_traditional_are_removed():
@@ -56,6 +56,9 @@ def test_coordinates_distance_and_cells():
 
 def test_topics_and_time_families():
     assert topic_of("市政设施损坏", "井盖没了") == "manhole"
-    assert family_of(topic_of("", "楼上邻里纠纷吵架")) is ACUTE
+    assert family_of(topic_of("", "路口堵车严重")) is ACUTE
+    # session 9: a neighbour dispute and a bus line's service go on for days
+    assert family_of(topic_of("", "楼上邻里纠纷吵架")) is NUISANCE
+    assert family_of(topic_of("", "公交车班次太少")) is NUISANCE
     assert family_of("manhole") is INFRASTRUCTURE
     assert topic_of("", "") == ""

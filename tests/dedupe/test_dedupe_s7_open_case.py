@@ -8,11 +8,11 @@ from dedupe_testkit import case_links, intake, write_intakes
 
 LON, LAT = 117.3120, 31.7380
 DAY = 60 * 24
-TEXT = "楼上邻居高空抛物，邻里纠纷"  # an acute kind: a 2-day window
+TEXT = "小区门口堵车，车辆拥堵"  # an acute kind: a 2-day window
 
 
 def _dispute(days: list[float], closed_minutes=None):
-    """Reports of one dispute, same caller and place; the first is dispatched, the others not."""
+    """Reports of one jam (an acute kind), same caller and place; the first is dispatched, the others not."""
     return [intake(f"N{k + 1}", day * DAY, TEXT, lon=LON, lat=LAT, caller="c1",
                    closed_minutes=closed_minutes if k == 0 else None, dispatched=k == 0)
             for k, day in enumerate(days)]
