@@ -25,6 +25,21 @@ def default_evidence() -> cluster.CaseEvidence:
     return cluster.CaseEvidence.from_model(model, prior=scoring.REFERENCE_PRIOR)
 
 
+def assign_report_to_case(code: int, evidence: cluster.CaseEvidence, *, dispatched: bool, closed_minutes: float | None,
+                          block: int, later_text: str = "井盖松动") -> cluster.Assignment:
+    """One case (a report at the same point, dispatched or not, closed after `closed_minutes` or not) and a report
+    ten minutes later whose one pair with it has pattern `code`: what the held-case bar tests cluster."""
+    from dedupe import records as records_mod
+
+    lon, lat = 117.3120, 31.7380
+    rows = [intake("A", 0, "井盖破损", lon=lon, lat=lat, dispatched=dispatched, closed_minutes=closed_minutes),
+            intake("B", 600, later_text, lon=lon, lat=lat, dispatched=False)]
+    records = records_mod.prepare(intake_table(rows))
+    i, j = np.array([0]), np.array([1])
+    return cluster.assign(records, np.ones(2, dtype=bool), i, j, evidence.prob_table[[code]], [None, None], {},
+                          np.array([code], dtype=np.int16), evidence, block=block)
+
+
 def intake(source_id: str, minutes: float, content: str, *, channel: str = "12345", address: str = "",
            lon: float | None = None, lat: float | None = None, caller: str | None = None,
            category: str = "", title: str = "", dispatched: bool = True, closed_minutes: float | None = None) -> dict:

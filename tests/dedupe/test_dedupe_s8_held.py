@@ -4,10 +4,9 @@ its unit closed before the report, does not. Both clustering paths (numpy blocks
 import numpy as np
 import pytest
 
-from dedupe import cluster, records as records_mod
-from dedupe_testkit import default_evidence, intake, intake_table
+from dedupe import cluster
+from dedupe_testkit import assign_report_to_case, default_evidence
 
-LON, LAT = 117.3120, 31.7380
 EVIDENCE = default_evidence()
 TABLE = EVIDENCE.prob_table
 PLACE_KNOWN, PLACE_APART = EVIDENCE.place_known_table(), EVIDENCE.place_apart_table()
@@ -20,13 +19,8 @@ BELOW_HELD = [int(c) for c in np.flatnonzero((TABLE >= cluster.REVIEW_LOW) & (TA
               if PLACE_KNOWN[c] and not PLACE_APART[c] and HELD_BAR[c] == cluster.HELD_CASE_MATCH]
 
 
-def _assign(code: int, *, dispatched: bool, closed_minutes: float | None, block: int) -> cluster.Assignment:
-    rows = [intake("A", 0, "井盖破损", lon=LON, lat=LAT, dispatched=dispatched, closed_minutes=closed_minutes),
-            intake("B", 600, "井盖松动", lon=LON, lat=LAT, dispatched=False)]
-    records = records_mod.prepare(intake_table(rows))
-    i, j = np.array([0]), np.array([1])
-    return cluster.assign(records, np.ones(2, dtype=bool), i, j, TABLE[[code]], [None, None], {},
-                          np.array([code], dtype=np.int16), EVIDENCE, block=block)
+def _assign(code: int, **kwargs) -> cluster.Assignment:
+    return assign_report_to_case(code, EVIDENCE, **kwargs)
 
 
 def test_the_band_exists():
@@ -47,14 +41,3 @@ def test_not_below_the_band(block):
         result = _assign(code, dispatched=True, closed_minutes=None, block=block)
         assert result.case[0] != result.case[1], code
         assert any(x == 1 and m == 0 for x, m, _ in result.review)  # left apart in the review band: to review
-
-
-@pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
-def test_not_when_no_unit_holds_the_case(block):
-    code = HELD_BAND[0]
-    never_given = _assign(code, dispatched=False, closed_minutes=None, block=block)
-    closed_before = _assign(code, dispatched=True, closed_minutes=300, block=block)
-    closed_after = _assign(code, dispatched=True, closed_minutes=900, block=block)
-    assert never_given.case[0] != never_given.case[1]
-    assert closed_before.case[0] != closed_before.case[1]
-    assert closed_after.case[0] == closed_after.case[1]

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from dedupe import cluster, normalize, records as records_mod, scoring
-from dedupe_testkit import default_evidence, intake, intake_table
+from dedupe_testkit import assign_report_to_case, default_evidence, intake, intake_table
 
-LON, LAT = 117.3120, 31.7380
 EVIDENCE = default_evidence()
 TABLE = EVIDENCE.prob_table
 PLACE_KNOWN, PLACE_APART = EVIDENCE.place_known_table(), EVIDENCE.place_apart_table()
@@ -17,17 +16,13 @@ TIME = scoring.levels_of_patterns(np.arange(scoring.PATTERNS))["time"]
 BETWEEN = [int(c) for c in np.flatnonzero((TABLE >= cluster.RECENT_HELD_CASE_MATCH) & (TABLE < cluster.HELD_CASE_MATCH))
            if PLACE_KNOWN[c] and not PLACE_APART[c]]
 RECENT = [c for c in BETWEEN if TIME[c] >= cluster.RECENT_TIME_LEVEL]
+HELD_BAND = [int(c) for c in np.flatnonzero((TABLE >= cluster.HELD_CASE_MATCH) & (TABLE < cluster.AUTO_MATCH))
+             if PLACE_KNOWN[c] and not PLACE_APART[c]]
 DAYS_APART = [c for c in BETWEEN if TIME[c] < cluster.RECENT_TIME_LEVEL]
 
 
-def _assign(code: int, *, dispatched: bool, closed_minutes: float | None, block: int, later_text: str = "井盖松动"
-            ) -> cluster.Assignment:
-    rows = [intake("A", 0, "井盖破损", lon=LON, lat=LAT, dispatched=dispatched, closed_minutes=closed_minutes),
-            intake("B", 600, later_text, lon=LON, lat=LAT, dispatched=False)]
-    records = records_mod.prepare(intake_table(rows))
-    i, j = np.array([0]), np.array([1])
-    return cluster.assign(records, np.ones(2, dtype=bool), i, j, TABLE[[code]], [None, None], {},
-                          np.array([code], dtype=np.int16), EVIDENCE, block=block)
+def _assign(code: int, **kwargs) -> cluster.Assignment:
+    return assign_report_to_case(code, EVIDENCE, **kwargs)
 
 
 def test_the_bars_and_their_codes():
@@ -52,9 +47,11 @@ def test_not_when_the_reports_are_days_apart(block):
         assert result.case[0] != result.case[1], code
 
 
+# a code in session 8's held band (test_dedupe_s8_held.py) and one below it that only the within-a-day bar takes
+@pytest.mark.parametrize("bar", ["held", "recent"])
 @pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
-def test_not_when_no_unit_holds_the_case(block):
-    code = RECENT[0]
+def test_not_when_no_unit_holds_the_case(block, bar):
+    code = HELD_BAND[0] if bar == "held" else RECENT[0]
     never_given = _assign(code, dispatched=False, closed_minutes=None, block=block)
     closed_before = _assign(code, dispatched=True, closed_minutes=300, block=block)
     closed_after = _assign(code, dispatched=True, closed_minutes=900, block=block)
