@@ -25,7 +25,7 @@ $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 	$(VENV)/bin/python -c "from pipelines import dbt; dbt.parse_manifest(dbt.dbt_project())"
 
 # The simulator's hot modules compiled with Cython into extensions beside their sources (gongzhi/compiled.py): the same
-# output with about a fifth less CPU. Rebuilt when a source changes; plain Python where there is no C compiler.
+# output with less CPU (about a tenth at a year's density). Rebuilt when a source changes; plain Python where there is no C compiler.
 COMPILED_SOURCES := $(wildcard simulator/*.py) gongzhi/compiled.py
 $(VENV)/.compiled: $(VENV)/.synced $(COMPILED_SOURCES)
 	$(VENV)/bin/python -m gongzhi.compiled
