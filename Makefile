@@ -24,8 +24,9 @@ DBT_SOURCES := dbt/dbt_project.yml dbt/profiles.yml $(shell find dbt/models dbt/
 $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 	$(VENV)/bin/python -c "from pipelines import dbt; dbt.parse_manifest(dbt.dbt_project())"
 
-# The simulator's hot modules compiled with Cython into extensions beside their sources (gongzhi/compiled.py): the same
-# output with less CPU (about a tenth at a year's density). Rebuilt when a source changes; plain Python where there is no C compiler.
+# The simulator's hot modules compiled with Cython into extensions beside their sources (gongzhi/compiled.py): the
+# same output with less CPU (about a tenth at a year's density). Rebuilt when a source changes; plain Python where
+# there is no C compiler.
 COMPILED_SOURCES := $(wildcard simulator/*.py) gongzhi/compiled.py
 $(VENV)/.compiled: $(VENV)/.synced $(COMPILED_SOURCES)
 	$(VENV)/bin/python -m gongzhi.compiled

@@ -4,8 +4,7 @@
 annotations, no other source) and the machine's C compiler builds it into an extension beside its source
 (`simulator/generator.cpython-311-x86_64-linux-gnu.so`), which Python imports instead of the `.py`. The simulator then
 writes the same bytes with less CPU (a fifth in short runs, about a tenth at a year's density: docs/simulator.md,
-ninth session). Without a C compiler the step
-says so and everything runs as plain Python.
+ninth session). Without a C compiler the step says so and everything runs as plain Python.
 
 An extension is a cache of its source, like a `.pyc`: the stamp file beside it records the sha256 of the source each
 was built from, and `discard_stale` (called by the package's `__init__` before any of its modules load) deletes an
