@@ -628,8 +628,7 @@ class Strand:
         if not delivered:
             self.n_incidents -= 1
             return
-        dispatched = [i for i in delivered if i.facts.dispatched_at is not None]
-        lead = dispatched[0] if dispatched else delivered[0]
+        lead = _lead(delivered)
         seen: set[str] = set()
         for i in delivered:
             if i is lead:
@@ -1064,14 +1063,18 @@ _TIME_AND_ID = itemgetter(0, 1)  # a buffered record's (time, id)
 _INTAKE_ORDER = attrgetter("received", "channel", "source_id")
 
 
-def _lead_of(intakes: list[Intake], end: datetime) -> Intake | None:
-    """The lead among the intakes delivered before `end` (domain.md; as _finalise picks it): the earliest
-    dispatched to a unit, else the earliest."""
-    delivered = [i for i in intakes if i.received < end]
-    if not delivered:
-        return None
+def _lead(delivered: list[Intake]) -> Intake:
+    """The lead among delivered intakes (domain.md): the earliest dispatched to a unit, else the earliest."""
     dispatched = [i for i in delivered if i.facts.dispatched_at is not None]
     return min(dispatched or delivered, key=_INTAKE_ORDER)
+
+
+def _lead_of(intakes: list[Intake], end: datetime) -> Intake | None:
+    """The lead among the intakes delivered before `end`, as _finalise will pick it; None when none is."""
+    delivered = [i for i in intakes if i.received < end]
+    return _lead(delivered) if delivered else None
+
+
 HOUR_CHOICE = WeightedChoice(range(24), HOURLY)
 HOUR_CHOICE_NIGHT = WeightedChoice(range(24), HOURLY_NIGHT)
 ADDRESS_STYLE_CHOICE = WeightedChoice(("estate", "road", "crossing"), (0.5, 0.2, 0.3))
