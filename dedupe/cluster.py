@@ -650,8 +650,7 @@ def _case_options(result: Assignment, records: Records, points: "_OwnPoints", x:
     options = []
     for c, p, member, code, apart in groups:
         score = max(p, prob_of_code[code])
-        bar = RECENT_HELD_CASE_MATCH if points.reported_before[x] else held_bar[code]
-        if score < AUTO_MATCH and not (score >= bar and _held(records, points, cases[c], x)):
+        if not _takes(records, points, cases[c], x, score, held_bar[code]):
             if score >= REVIEW_LOW and p < REVIEW_LOW:
                 review.append((x, member, score))
             continue
@@ -693,8 +692,7 @@ def _options_member_by_member(result: Assignment, records: Records, points: "_Ow
     for c, (p, member) in best.items():
         state = cases[c]
         score = max(p, prob_of_code[codes[c]])
-        bar = RECENT_HELD_CASE_MATCH if points.reported_before[x] else held_bar[codes[c]]
-        if score < AUTO_MATCH and not (score >= bar and _held(records, points, state, x)):
+        if not _takes(records, points, state, x, score, held_bar[codes[c]]):
             if score >= REVIEW_LOW and p < REVIEW_LOW:
                 result.review.append((x, member, score))
             continue
@@ -805,6 +803,15 @@ def _open_and_still_reported(records: Records, points: _OwnPoints, x: int, state
     if not _held(records, points, state, x):
         return False
     return t[x] - max(t[member] for member in state.members) <= window
+
+
+def _takes(records: Records, points: _OwnPoints, state: CaseState, x: int, score: float, held_bar: float) -> bool:
+    """The case may take x at its pooled score: at the join bar, or at the held-case bar (`held_bar`, the code's;
+    RECENT_HELD_CASE_MATCH when x says it was reported before) when a unit holds the case."""
+    if score >= AUTO_MATCH:
+        return True
+    bar = RECENT_HELD_CASE_MATCH if points.reported_before[x] else held_bar
+    return score >= bar and _held(records, points, state, x)
 
 
 def _held(records: Records, points: _OwnPoints, state: CaseState, x: int) -> bool:

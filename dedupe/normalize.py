@@ -239,6 +239,14 @@ def parse_address(address: str | None) -> AddressKeys:
     return AddressKeys(street, community, estate, building, road, crossing, number, offset)
 
 
+def _matches_from_each_start(pattern: re.Pattern, text: str):
+    """pattern's leftmost match, then, while the caller refuses them, the match found from one character further."""
+    start = 0
+    while m := pattern.search(text, start):
+        yield m
+        start = m.start() + 1
+
+
 def place_from_text(keys: AddressKeys, text: str, known_roads: frozenset[str]) -> AddressKeys:
     """keys completed with a crossing or a road number that the report's text names, when its address names no
     place (a petition's address is often the street only, the place is in the content). Only roads the batch's
@@ -248,22 +256,18 @@ def place_from_text(keys: AddressKeys, text: str, known_roads: frozenset[str]) -
         return keys
     # the patterns are slow on long texts: a crossing ends in 口 or 交汇处, a road number in 号
     # a match whose first road is no known road may have begun too early ('在包河区滨湖世纪社区街' + '道宁国南路与福州路
-    # 交口': 街 and 道 end a road name too): search again from the next character
+    # 交口': 街 and 道 end a road name too): _matches_from_each_start searches again from the next character
     if "口" in text or "交汇处" in text:
-        start = 0
-        while m := _CROSSING_RE.search(text, start):
+        for m in _matches_from_each_start(_CROSSING_RE, text):
             first, second = _known_road(m.group(1), known_roads), _known_road(m.group(2), known_roads)
             if first and second and first != second:
                 offset = _OFFSET_RE.match(text, m.end())
                 return replace(keys, road=first, crossing="|".join(sorted((first, second))),
                                offset=(offset.group(1) + offset.group(2)) if offset else "")
-            start = m.start() + 1
     if "号" in text:
-        start = 0
-        while m := _ROAD_NUMBER_RE.search(text, start):
+        for m in _matches_from_each_start(_ROAD_NUMBER_RE, text):
             if road := _known_road(m.group(1), known_roads):
                 return replace(keys, road=road, number=m.group(2))
-            start = m.start() + 1
     return keys
 
 
