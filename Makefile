@@ -50,5 +50,7 @@ test: setup
 bench: setup
 	$(UV) run --frozen --python $(PYTHON) --group bench python -m benchmarks $(BENCH)
 
+# the compiled extensions too (gongzhi/compiled.py needs nothing but the standard library)
 clean:
-	rm -rf $(VENV) .tools data simulator/*.so simulator/_compiled.json
+	$(PYTHON) -m gongzhi.compiled --clean
+	rm -rf $(VENV) .tools data
