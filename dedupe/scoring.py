@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
-from dedupe.records import PLACE_TYPES, Records
+from dedupe.records import PLACE_TYPES, RELAY_WINDOW_S, Records
 from dedupe.topics import DAY, HOUR
 
 # comparison -> number of levels (level -1 = missing is extra and carries no weight)
@@ -294,8 +294,8 @@ def score_patterns(records: Records, i: np.ndarray, j: np.ndarray, workers: int 
 
 # A 110 dispatcher passes a non-police call on to 12345, which registers it minutes later as a new order marked
 # "110转来" (records.relayed_110) with the same caller: one call, so one problem whatever the two texts and labels
-# say (seed 20240301: 1 769 such pairs, 1 of them two problems). Beyond this gap the relay is not that call.
-RELAY_WINDOW_S = 2 * HOUR
+# say (seed 20240301: 1 769 such pairs, 1 of them two problems). Beyond records.RELAY_WINDOW_S the relay is not
+# that call.
 
 
 def relay_pairs(records: Records, i: np.ndarray, j: np.ndarray) -> np.ndarray:
