@@ -67,3 +67,10 @@ def test_an_older_case_closed_before_the_younger_began_is_not_merged():
 
 def test_located_members_too_far_apart_are_not_merged():
     assert _two_cases(_records(far=True), [WORDING_ONLY, PLACE_ONLY]).merges == []
+
+
+def test_an_older_case_closed_before_the_younger_case_s_latest_report_is_not_merged():
+    # session 10: the younger case began (120 min) while the older was open, but its latest report (180 min) came
+    # after the older case's lead was closed (150 min): merged, that report would sit in a case closed before it
+    assert _two_cases(_records(closed_minutes=150), [WORDING_ONLY, PLACE_ONLY]).merges == []
+    assert _two_cases(_records(closed_minutes=200), [WORDING_ONLY, PLACE_ONLY]).merges == [(1, 0, "fragments")]
