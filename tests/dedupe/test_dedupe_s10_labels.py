@@ -52,7 +52,7 @@ def test_a_code_too_few_relays_carry_is_not_covered():
 
 def test_without_relays_a_110_label_is_read_as_the_seed_says():
     rows = [intake("Q", 0, "酒吧音乐声太吵", channel="110", caller="someone", category=NOISE_110),
-            intake("O", 60, "酒吧音乐声太吵", caller="other", category=BAR)]
+            intake("O", 60, "门口大喇叭促销", caller="other", category=BAR)]
     records = records_mod.prepare(intake_table(rows))
     at = _by_id(records)
     assert records.cat_l2[at["Q"]] == frozenset({"0202"})
@@ -69,8 +69,9 @@ def test_a_relay_is_the_latest_call_of_its_caller_within_the_relay_window():
 
 
 def _category_level(label_a: str, label_b: str, channel_a: str = "12345", channel_b: str = "12345") -> int:
+    # two wordings (near-identical ones would make the labels' disagreement moot: see the last test)
     rows = [intake("A", 0, "噪音很大", channel=channel_a, caller="a", category=label_a),
-            intake("B", 60, "噪音很大", channel=channel_b, caller="b", category=label_b)]
+            intake("B", 60, "路灯坏了好几天晚上黑漆漆", channel=channel_b, caller="b", category=label_b)]
     records = records_mod.prepare(intake_table(rows))
     return int(scoring.comparison_levels(records, np.array([0]), np.array([1]))["category"][0])
 
@@ -91,3 +92,19 @@ def test_agreement_through_a_label_naming_several_codes_is_no_evidence_its_disag
 def test_a_label_naming_only_its_class_never_counts_against():
     # a petition's class (城乡建设 -> the catch-all 0100) against a 12345 housing label of another class
     assert _category_level("城乡建设", "住房保障/房屋质量/渗漏", channel_a="petition") == -1
+
+
+def _levels_of(text_a: str, text_b: str, label_a: str, label_b: str) -> dict:
+    rows = [intake("A", 0, text_a, caller="a", category=label_a), intake("B", 60, text_b, caller="b", category=label_b)]
+    records = records_mod.prepare(intake_table(rows))
+    return {name: int(v[0]) for name, v in scoring.comparison_levels(records, np.array([0]), np.array([1])).items()}
+
+
+def test_near_identical_wording_overrides_labels_and_keywords_that_name_two_kinds():
+    manhole = "城乡建设/市政设施/井盖"
+    same = _levels_of("晚上十一点还在施工声音很大影响休息", "晚上十一点还在施工声音很大影响休息", BAR, manhole)
+    assert same["text"] == len(scoring.TEXT_CUTS)
+    assert (same["topic"], same["category"]) == (1, 2)
+    other = _levels_of("晚上十一点还在施工声音很大影响休息", "路灯坏了好几天晚上黑漆漆", BAR, manhole)
+    assert other["text"] < len(scoring.TEXT_CUTS)
+    assert (other["topic"], other["category"]) == (0, 0)
