@@ -16,6 +16,7 @@ import random
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -24,11 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl.styles import Alignment
 
-from gongzhi.processes import fork_pool
 from simulator.catalog import HOTLINE_CODES
 from simulator.handling import from_seconds
-from simulator.generator import (STRANDS, SimulationConfig, fewer_gc_passes, petition_export_days, shard_path,
-                                 truth_part_path)
+from simulator.generator import (STRANDS, RunningStrands, SimulationConfig, fewer_gc_passes, petition_export_days,
+                                 shard_path, truth_part_path)
 from simulator.truth import INCIDENT_TRUTH_SCHEMA, INTAKE_TRUTH_SCHEMA, MALFORMED_SCHEMA
 
 FIXED_XLSX_TIME = datetime(2024, 1, 1, 0, 0, 0)
@@ -48,9 +48,8 @@ PETITION_OVERLAP_DAYS = 9  # an export lists registrations of its last 10 days: 
 
 
 class FeedWriter:
-    def __init__(self, config: SimulationConfig, landing: Path, truth: Path, shard_dir: Path, workers: int = 1):
+    def __init__(self, config: SimulationConfig, landing: Path, truth: Path, shard_dir: Path):
         self.cfg = config
-        self.workers = workers
         self.rnd = random.Random(f"{config.seed}:files")
         self.landing, self.truth, self.shard_dir = landing, truth, shard_dir
         self.malformed: list[dict] = []
@@ -58,60 +57,36 @@ class FeedWriter:
         self.export_days = petition_export_days(config)
         self.open_petitions: list[dict] = []  # registered so far and possibly listed by a coming export
 
-    def write_all(self) -> None:
+    def write_all(self, strands: RunningStrands | None = None) -> None:
+        """Every day's files, then the truth: with `strands` still running, each day as soon as every strand is
+        past it (the file phase overlaps the strands' run); without, the strands are done."""
         for sub in ("12345", "110", "petition"):
             (self.landing / sub).mkdir(parents=True, exist_ok=True)
         for code in HOTLINE_CODES:
             (self.landing / "hotline" / code).mkdir(parents=True, exist_ok=True)
         days = [self.cfg.start + timedelta(days=d) for d in range(self.cfg.days)]
-        # The 12345 and hotline files of a day draw no random numbers, so worker processes write them in
-        # parallel; the 110 files (seeded fault draws, in day order) and the fault list stay in this process,
-        # in day order, so the bytes do not depend on the number of workers.
-        with fewer_gc_passes():
-            if self.workers > 1 and len(days) > 1:
-                global _FORKED_WRITER
-                _FORKED_WRITER = self
-                try:
-                    with fork_pool(self.workers) as pool:
-                        # The truth's strand parts are complete: join them in a thread while the day files are
-                        # written (pyarrow reads and writes parquet without the GIL) instead of alone at the end,
-                        # one core busy and the other idle. Started after the pool has forked its workers.
-                        with ThreadPoolExecutor(1, thread_name_prefix="truth") as truth_thread:
-                            truth_done = truth_thread.submit(self._concat_truth)
-                            for day, (files, malformed) in zip(days, pool.imap(_versions_of_day_in_worker, days)):
-                                self.files.extend(files)
-                                self.malformed.extend(malformed)
-                                self._parent_part_of_day(day)
-                            truth_done.result()  # re-raises what failed in the thread
-                finally:
-                    _FORKED_WRITER = None
-            else:
-                for day in days:
-                    self._write_versions_of_day(day)
-                    self._parent_part_of_day(day)
-                self._concat_truth()
+        with fewer_gc_passes(), ThreadPoolExecutor(1, thread_name_prefix="truth") as truth_thread:
+            # the truth's strand parts are joined in a thread as each strand finishes (pyarrow reads and writes
+            # without the GIL), while the day files are written, not alone at the end
+            truth_done = truth_thread.submit(self._concat_truth, strands)
+            for day in days:  # in day order: the 110 files and petition exports draw seeded random numbers
+                if strands is not None:
+                    strands.wait_for_day(day)
+                self._write_day(day)
+            truth_done.result()  # re-raises what failed in the thread
         pq.write_table(pa.Table.from_pylist(self.malformed, schema=MALFORMED_SCHEMA), self.truth / "malformed.parquet")
 
-    def _shards_of_day(self, day: date, part: str) -> list[dict]:
-        """The strands' shards of `day` (part "workers" or "parent", see `shard_path`), deleted once read."""
+    def _write_day(self, day: date) -> None:
+        """Merge the strands' rows of `day` and write its files (the strands' shards are deleted once read)."""
         shards = []
         for s in range(STRANDS):
-            path = shard_path(self.shard_dir / f"strand_{s}", day, part)
+            path = shard_path(self.shard_dir / f"strand_{s}", day)
             with open(path, "rb") as fh:
                 shards.append(pickle.load(fh))
             path.unlink()
-        return shards
-
-    def _write_versions_of_day(self, day: date) -> None:
-        """Merge the strands' 12345 and hotline rows of `day` and write its 12345 and hotline files."""
-        shards = self._shards_of_day(day, "workers")
         self._write_12345(day, [sh["12345"] for sh in shards])
         for code in HOTLINE_CODES:
             self._write_hotline(day, code, [sh["hotline"][code] for sh in shards])
-
-    def _parent_part_of_day(self, day: date) -> None:
-        """The 110 files of `day` and its petitions (an export on export days): seeded draws, in day order."""
-        shards = self._shards_of_day(day, "parent")
         self._write_110(day, [sh["110"] for sh in shards])
         self._petitions_of_day(day, [p for sh in shards for p in sh["petition"]])
 
@@ -233,13 +208,18 @@ class FeedWriter:
             out.append(row)
         self._write(self.landing / "petition" / name, petition_xlsx(title, out))
 
-    def _concat_truth(self) -> None:
-        for name, schema in (("intakes", INTAKE_TRUTH_SCHEMA), ("incidents", INCIDENT_TRUTH_SCHEMA)):
-            # dictionaries only for the columns with few distinct values: on ids pyarrow builds one, finds it too
-            # big and falls back, for nothing (10 days at the 10 M rate: -30 % CPU and -17 % bytes for the truth)
-            with pq.ParquetWriter(self.truth / f"{name}.parquet", schema,
-                                  use_dictionary=[f for f in schema.names if f in DICTIONARY_COLUMNS]) as writer:
-                for s in range(STRANDS):
+    def _concat_truth(self, strands: RunningStrands | None = None) -> None:
+        # dictionaries only for the columns with few distinct values: on ids pyarrow builds one, finds it too
+        # big and falls back, for nothing (10 days at the 10 M rate: -30 % CPU and -17 % bytes for the truth)
+        with ExitStack() as stack:
+            writers = {name: stack.enter_context(pq.ParquetWriter(
+                self.truth / f"{name}.parquet", schema,
+                use_dictionary=[f for f in schema.names if f in DICTIONARY_COLUMNS]))
+                for name, schema in (("intakes", INTAKE_TRUTH_SCHEMA), ("incidents", INCIDENT_TRUTH_SCHEMA))}
+            for s in range(STRANDS):
+                if strands is not None:
+                    strands.wait_for_strand(s)  # its truth parts are complete
+                for name, writer in writers.items():
                     for rows in _row_groups(truth_part_path(self.shard_dir / f"strand_{s}", name), TRUTH_ROW_GROUP):
                         writer.write_table(rows, row_group_size=TRUTH_ROW_GROUP)
 
@@ -261,16 +241,6 @@ def _row_groups(ipc_path: Path, size: int):
                 pending, held = rest.to_batches(), rest.num_rows
         if held:
             yield pa.Table.from_batches(pending, schema=reader.schema)
-
-
-_FORKED_WRITER: FeedWriter | None = None  # the writer a forked worker inherits (set only while its pool runs)
-
-
-def _versions_of_day_in_worker(day: date) -> tuple[list[str], list[dict]]:
-    writer = _FORKED_WRITER
-    writer.files, writer.malformed = [], []  # this worker's own: returned to the parent in day order
-    writer._write_versions_of_day(day)
-    return writer.files, writer.malformed
 
 
 def petition_xlsx(title: str, rows: list[list]) -> bytes:

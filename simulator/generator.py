@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import json
+import multiprocessing.pool
+import os
 import pickle
 import random
 import shutil
@@ -97,10 +99,11 @@ class SimulationSummary:
     # place after PLACE_TRIES (the rule broken: 0 at a month's scale), repeats turned into duplicates because their
     # place was taken by then, hard negatives that found no free place and became ordinary incidents
     placement: dict[str, int] = field(default_factory=dict)
-    # wall seconds of the two phases: generating the strands, then writing the delivery files from their shards
+    # wall seconds until the last strand finished, and after it (writing the delivery files from the strands'
+    # shards overlaps the strands when workers > 1: what is left of it then)
     seconds: dict[str, float] = field(default_factory=dict)
-    # peak resident memory in MB (VmHWM): this process after the strands and at the end, and the largest process
-    # that generated strands (this one when workers=1)
+    # peak resident memory in MB (VmHWM): this process (it writes the files) and the largest process that
+    # generated strands (this one when workers=1)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     # CPU seconds of each strand (its own process time): how evenly the strands load the workers
     strand_cpu_seconds: list[float] = field(default_factory=list)
@@ -326,16 +329,14 @@ class Strand:
 
     def _write_shard(self, day: date) -> None:
         key = _TIME_AND_ID  # the order records appear in a delivery
-        # two files: the 12345 and hotline rows, which the file workers write, and the 110 rows and petitions,
-        # which the parent writes (in day order, seeded): neither is read by a process that does not need it
-        workers_part = {"12345": sorted(self.buf_12345.pop(day, []), key=key),
-                        "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key)
-                                    for code in HOTLINE_CODES}}
-        parent_part = {"110": sorted(self.buf_110.pop(day, []), key=key), "petition": self.buf_petition.pop(day, [])}
-        for path, part in ((shard_path(self.shard_dir, day, "workers"), workers_part),
-                           (shard_path(self.shard_dir, day, "parent"), parent_part)):
-            with open(path, "wb") as fh:
-                pickle.dump(part, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        shard = {"12345": sorted(self.buf_12345.pop(day, []), key=key),
+                 "hotline": {code: sorted(self.buf_hotline.pop((code, day), []), key=key) for code in HOTLINE_CODES},
+                 "110": sorted(self.buf_110.pop(day, []), key=key), "petition": self.buf_petition.pop(day, [])}
+        path = shard_path(self.shard_dir, day)
+        partial = path.with_suffix(".partial")
+        with open(partial, "wb") as fh:
+            pickle.dump(shard, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)  # whole or absent: the files of a day are written as soon as its shards exist
 
     def _flush_truth(self) -> None:
         if self.truth_intakes:
@@ -360,7 +361,7 @@ class Strand:
         start = self._day_starts.get(day)
         if start is None:
             start = self._day_starts[day] = datetime.combine(day, time())
-        return start + timedelta(seconds=h * 3600 + self.rnd.randrange(3600))
+        return start + timedelta(0, h * 3600 + self.rnd.randrange(3600))  # (days, seconds): no keyword parsing
 
     # ---------------------------------------------------------------- incidents
     def _place(self, community: Community | None = None, estate_no: int | None = None
@@ -678,7 +679,7 @@ class Strand:
             intakes.append(intake)
             if handed_at is not None:
                 self.relays += 1
-                t2 = handed_at + timedelta(minutes=rnd.randint(*RELAY_MINUTES))
+                t2 = handed_at + timedelta(0, 60 * rnd.randint(*RELAY_MINUTES))
                 if t2 < self.end:
                     self._again = False  # the same call passed on, not the person calling again
                     intakes.append(self._emit_12345(inc, t2, person, demand, urgency, None, relayed=True))
@@ -846,7 +847,7 @@ class Strand:
             content = content.replace("，", "，\n", 1)  # dispatchers' line breaks inside a quoted field
         if random() < 0.05:
             content += "（报警人情绪\"激动\"）"
-        handed_at = t + timedelta(minutes=rnd.randint(*HAND_OVER_MINUTES))
+        handed_at = t + timedelta(0, 60 * rnd.randint(*HAND_OVER_MINUTES))
         to_platform = random() < 0.7
         unit_text = "12345平台" if to_platform else (UNITS.get(inc.unit, inc.unit) if random() < 0.4 else inc.unit)
         station = POLICE_STATIONS[int(inc.community.street_code[-3:]) % len(POLICE_STATIONS)]
@@ -854,7 +855,7 @@ class Strand:
         fb_text, status = "", "已转办"
         r = random()
         if to_platform and r < 0.6:
-            fb_at, fb_text, status = handed_at + timedelta(minutes=rnd.randint(5, 120)), "已转12345平台受理", "已反馈"
+            fb_at, fb_text, status = handed_at + timedelta(0, 60 * rnd.randint(5, 120)), "已转12345平台受理", "已反馈"
         elif not to_platform and r < 0.75:
             fb_at = handed_at + timedelta(hours=rnd.uniform(1, 30))
             fb_text, status = f"{unit_text}已到场处置，{inc.kind.fix}", "已反馈"
@@ -974,14 +975,41 @@ def truth_part_path(strand_dir: Path, name: str) -> Path:
     return strand_dir / f"{name}.arrow"
 
 
-def shard_path(strand_dir: Path, day: date, part: str) -> Path:
-    """A strand's shard of `day`: part "workers" (12345 and hotline rows) or "parent" (110 rows, petitions)."""
-    return strand_dir / f"{day:%Y%m%d}.{part}.pkl"
+def shard_path(strand_dir: Path, day: date) -> Path:
+    """A strand's shard of `day`: its rows of every feed's files of that day."""
+    return strand_dir / f"{day:%Y%m%d}.pkl"
 
 
 def _run_strand(args: tuple) -> dict:
     config, strand, shard_dir = args
-    return Strand(config, strand, shard_dir).run()
+    stats = Strand(config, strand, shard_dir).run()
+    stats["finished_at"] = time_module.perf_counter()  # the monotonic clock is the machine's: the parent compares
+    return stats
+
+
+class RunningStrands:
+    """The strands running in a worker pool, as the file phase waits for them: a day's files can be written once
+    every strand has written its shard of that day (`Strand._write_shard` makes each appear whole), a strand's
+    truth part once that strand has finished."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, shard_dir: Path, running: list[multiprocessing.pool.AsyncResult]):
+        self.shard_dir, self.running = shard_dir, running
+
+    def wait_for_day(self, day: date) -> None:
+        for strand, running in enumerate(self.running):
+            shard = shard_path(self.shard_dir / f"strand_{strand}", day)
+            while not shard.exists():
+                if running.ready():
+                    running.get()  # raises the strand's error if it failed
+                    if not shard.exists():
+                        raise RuntimeError(f"strand {strand} finished without writing its shard of {day}")
+                time_module.sleep(self.POLL_SECONDS)
+
+    def wait_for_strand(self, strand: int) -> dict:
+        """The strand's statistics, once it has finished (its truth parts are complete then)."""
+        return self.running[strand].get()
 
 
 @contextmanager
@@ -1022,19 +1050,23 @@ def simulate(config: SimulationConfig, landing: Path, truth: Path, workers: int 
     try:
         jobs = [(config, s, shard_dir) for s in range(STRANDS)]
         started = time_module.perf_counter()
+        writer = FeedWriter(config, landing, truth, shard_dir)
         with fewer_gc_passes():
             if workers > 1:
+                # this process writes each day's files while the strands still run (as soon as every strand is
+                # past that day), instead of after them: the file phase overlaps the last strands' run
                 with fork_pool(min(workers, STRANDS)) as pool:
-                    stats = pool.map(_run_strand, jobs, chunksize=1)
+                    strands = RunningStrands(shard_dir, [pool.apply_async(_run_strand, (job,)) for job in jobs])
+                    writer.write_all(strands)
+                    stats = [strands.wait_for_strand(s) for s in range(STRANDS)]
+                generated = max(s["finished_at"] for s in stats)
             else:
                 stats = [_run_strand(j) for j in jobs]
-        generated = time_module.perf_counter()
-        peak_after_strands = round(peak_rss_mb(), 1)
-        writer = FeedWriter(config, landing, truth, shard_dir, workers=workers)
-        writer.write_all()
-        seconds = {"strands": round(generated - started, 1), "files": round(time_module.perf_counter() - generated, 1)}
-        peaks = {"parent_after_strands": peak_after_strands, "parent": round(peak_rss_mb(), 1),
-                 "strand_workers": max(s["peak_rss_mb"] for s in stats)}
+                generated = time_module.perf_counter()
+                writer.write_all()
+        seconds = {"strands": round(generated - started, 1),
+                   "files_after_strands": round(time_module.perf_counter() - generated, 1)}
+        peaks = {"parent": round(peak_rss_mb(), 1), "strand_workers": max(s["peak_rss_mb"] for s in stats)}
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)
     by_channel = {c: sum(s["by_channel"][c] for s in stats) for c in CHANNEL_ORDER}

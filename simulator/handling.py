@@ -41,7 +41,8 @@ def _add_workdays(day: date, n: int) -> date:
 
 def whole_seconds(t: datetime) -> datetime:
     """Feeds print times to the second: every simulated time is kept at whole seconds so truth equals feed."""
-    return t.replace(microsecond=0)
+    us = t.microsecond
+    return t - timedelta(0, 0, us) if us else t  # as t.replace(microsecond=0), without keyword parsing
 
 
 def _pick(rnd: random.Random, weighted) -> str:
@@ -75,7 +76,9 @@ def to_seconds(t: datetime) -> int:
 
 
 def from_seconds(s: int) -> datetime:
-    return CLOCK_EPOCH + timedelta(seconds=s)
+    # the naive clock counts from 1970-01-01 00:00 as a POSIX timestamp does from that instant in UTC:
+    # utcfromtimestamp is the same datetime as CLOCK_EPOCH + timedelta(seconds=s), a quarter of the CPU
+    return datetime.utcfromtimestamp(s)
 
 
 def seconds_text(s: int) -> str:

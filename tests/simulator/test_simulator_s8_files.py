@@ -1,4 +1,4 @@
-"""Session 8: the strands' shards in two parts, the truth's encoding, and each strand's CPU in the summary."""
+"""Session 8: the strands' shards, the truth's encoding, and each strand's CPU in the summary."""
 from __future__ import annotations
 
 from datetime import date
@@ -15,10 +15,10 @@ def test_a_run_reports_each_strands_cpu_and_leaves_no_shards(tmp_path):
                        tmp_path / "landing", tmp_path / "truth", workers=2)
     assert len(summary.strand_cpu_seconds) == STRANDS
     assert all(s > 0 for s in summary.strand_cpu_seconds)
-    # the day shards (both parts) were read and the shard directory removed
+    # the day shards were read and the shard directory removed
     assert not list((tmp_path / "truth").glob(".shards-*"))
     assert not list(tmp_path.rglob("*.pkl"))
-    # every day has its 12345 file and its 110 file (written from the two shard parts by different processes)
+    # every day has its 12345 file and its 110 file
     for d in ("20240301", "20240302", "20240303"):
         assert (tmp_path / "landing" / "12345" / f"work_orders_{d}.jsonl").stat().st_size > 0
         assert (tmp_path / "landing" / "110" / f"fjwjq_{d}.csv").stat().st_size > 0
