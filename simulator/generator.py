@@ -552,6 +552,7 @@ class Strand:
             dispatched = lead is not None and lead.facts.dispatched_at is not None
             base = lead.received if dispatched else inc.start
             closed_at = lead.facts.closed_at if lead is not None else None
+            # at most one repeat: a second one would be open at the same place as the first (placement.py)
             repeat_p = 0.0 if inc.kind.gap in ("acute", "once") else 0.36
             persons = [person]
             t = base
@@ -561,6 +562,7 @@ class Strand:
                 if closed_at is not None and self._arrives_by(channel, t, base) > closed_at:
                     if random() < repeat_p:
                         if self._repeat_incident(inc, closed_at, closed_at + self._gap(inc.kind), persons):
+                            repeat_p = 0.0
                             continue
                         # the place has another open incident of this kind by then: report within the open period
                         self.placement["repeats_redirected"] += 1

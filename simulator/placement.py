@@ -5,12 +5,14 @@ same building or 小区) at a compatible time. So the truth must not hold two *d
 place within that time: nothing in their reports could tell them apart. The rule the generator keeps, and the
 tests check on the truth:
 
-    two incidents A, B of the same kind that are not one repeat chain, A first reported at or before B, conflict
+    two incidents A, B of the same kind, B not a repeat of A, A first reported at or before B, conflict
     when B is first reported before ``block_until(A)`` (A's closure, or A's first report + the kind's report-gap
     window, whichever is later) and they are within ``PLACE_RADIUS_M`` or share a named place (the estate, or the
     crossing a crossing-style address names: ``geography.crossing_place_key``).
 
-A repeat after closure is the same problem again (a new incident with ``repeat_of``): its chain is exempt.
+A repeat after closure is the same problem again (a new incident with ``repeat_of``): it may follow the incident it
+repeats at its place. Two repeats of one incident may not overlap (each would be the same open problem): an
+incident gets at most one repeat.
 """
 from __future__ import annotations
 
@@ -148,10 +150,13 @@ def rule_violations(incidents: list[dict]) -> list[tuple[str, str, str]]:
     kinds = {k.code: k for k in KINDS}
     parent = {r["incident_id"]: r["repeat_of_incident_id"] for r in incidents}
 
-    def chain(incident_id: str) -> str:
+    def ancestors(incident_id: str) -> set[str]:
+        """The incidents it repeats, directly or through other repeats."""
+        found = set()
         while parent.get(incident_id):
             incident_id = parent[incident_id]
-        return incident_id
+            found.add(incident_id)
+        return found
 
     by_kind: dict[str, list[dict]] = defaultdict(list)
     for r in incidents:
@@ -159,14 +164,14 @@ def rule_violations(incidents: list[dict]) -> list[tuple[str, str, str]]:
     found = []
     for code, rows in by_kind.items():
         rows.sort(key=lambda r: (r["first_received_at"], r["incident_id"]))
-        taken = [(r, block_until(kinds[code], r["first_received_at"], r["closed_at"]), chain(r["incident_id"]),
+        taken = [(r, block_until(kinds[code], r["first_received_at"], r["closed_at"]), ancestors(r["incident_id"]),
                   crossing_place_key(r["lon"], r["lat"])) for r in rows]
-        for i, (a, until, chain_a, crossing_a) in enumerate(taken):
-            for b, _, chain_b, crossing_b in taken[i + 1:]:
+        for i, (a, until, _, crossing_a) in enumerate(taken):
+            for b, _, repeated_by_b, crossing_b in taken[i + 1:]:
                 if b["first_received_at"] > until:
                     break  # sorted by first report: every later one is after `until` too
-                if chain_a == chain_b:
-                    continue
+                if a["incident_id"] in repeated_by_b:
+                    continue  # a repeat follows the incident it repeats at its place (two repeats of one do not)
                 ex = (a["lon"] - b["lon"]) * M_PER_DEG_LON
                 ey = (a["lat"] - b["lat"]) * M_PER_DEG_LAT
                 why = ("near" if ex * ex + ey * ey <= _R2 else "same estate" if a["estate"] == b["estate"]

@@ -100,6 +100,17 @@ def test_rule_violations_finds_each_kind_of_clash_and_spares_repeats_and_distant
     assert found == {("A", "B"): "near", ("A", "C"): "same estate", ("B", "R"): "near", ("C", "R"): "same estate"}
 
 
+def test_two_repeats_of_one_incident_open_at_once_break_the_rule_each_with_its_parent_does_not():
+    lon, lat = 117.30, 31.80
+    closed = T0 + timedelta(days=1)
+    rows = [_row("A", lon, lat, T0, closed=closed),
+            _row("R1", lon, lat, closed + timedelta(hours=2), repeat_of="A"),
+            _row("R2", lon, lat, closed + timedelta(hours=5), repeat_of="A"),
+            # a repeat of the repeat follows both the repeat and the incident it repeats
+            _row("RR", lon, lat, closed + timedelta(days=20), repeat_of="R1")]
+    assert rule_violations(rows) == [("R1", "R2", "near")]
+
+
 def test_rule_violations_finds_a_bare_crossing_named_by_two_places_more_than_250_m_apart():
     crossing_lon, crossing_lat = NS_LON0 + 5 * NS_STEP, EW_LAT0 + 10 * EW_STEP
     ne = (crossing_lon + 95 / M_PER_DEG_LON, crossing_lat + 95 / M_PER_DEG_LAT)
