@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import json
 import re
@@ -20,6 +19,7 @@ from simulator.cli import simulate_main
 from simulator.feeds import HEADER_110
 from simulator.geography import load_district
 from simulator.text import id_check_char
+from simulator_testkit import file_digests
 
 FIELDS_12345 = ["gdbh", "slsj", "ldhm", "sqrxm", "sfbm", "sqlx", "sqbt", "sqnr", "sfdz", "xzqh", "jd", "zbx", "zby",
                 "fl1", "fl2", "fl3", "jjcd", "cbdw", "pdsj", "qssj", "blsx", "yqsx", "bjsj", "gdzt", "hfmyd", "cbcs",
@@ -46,18 +46,13 @@ def sim(tmp_path_factory):
     }
 
 
-def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
-            if p.is_file()}
-
-
 def test_same_seed_gives_same_bytes_whatever_the_workers_and_other_seed_differs(tmp_path):
     cfg = SimulationConfig(start=date(2024, 3, 4), days=7, per_day=60, seed=11)
     for run, workers in (("a", 1), ("b", 2)):
         simulate(cfg, tmp_path / run / "landing", tmp_path / run / "truth", workers=workers)
     simulate(SimulationConfig(start=date(2024, 3, 4), days=7, per_day=60, seed=12),
              tmp_path / "c" / "landing", tmp_path / "c" / "truth")
-    a, b, c = (_digest(tmp_path / r) for r in "abc")
+    a, b, c = (file_digests(tmp_path / r) for r in "abc")
     assert any(k.endswith(".xlsx") for k in a) and any(k.endswith(".gz") for k in a)
     assert a == b
     assert a != c

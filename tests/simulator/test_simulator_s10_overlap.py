@@ -8,6 +8,7 @@ import pytest
 
 import simulator.generator as G
 from simulator import SimulationConfig, simulate
+from simulator_testkit import file_digests
 
 
 def test_a_strand_that_fails_stops_the_run_with_its_error(tmp_path, monkeypatch):
@@ -32,7 +33,6 @@ def test_a_strand_that_fails_stops_the_run_with_its_error(tmp_path, monkeypatch)
 def test_the_file_phase_waits_for_every_strands_shard_of_a_day(tmp_path, monkeypatch):
     """The day's files are written only once all strands' shards of the day exist: with the last strand slowed
     down, the output is still the same bytes as a run with one worker."""
-    import hashlib
     import time
 
     write_shard = G.Strand._write_shard
@@ -47,9 +47,5 @@ def test_the_file_phase_waits_for_every_strands_shard_of_a_day(tmp_path, monkeyp
     monkeypatch.setattr(G.Strand, "_write_shard", slow_last_strand)
     simulate(config, tmp_path / "two" / "landing", tmp_path / "two" / "truth", workers=2)
 
-    def digests(root):
-        return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(root.rglob("*")) if p.is_file()}
-
-    one, two = digests(tmp_path / "one"), digests(tmp_path / "two")
+    one, two = file_digests(tmp_path / "one"), file_digests(tmp_path / "two")
     assert one and one == two
