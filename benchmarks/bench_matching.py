@@ -675,8 +675,11 @@ def main(argv: list[str]) -> int:
 
             run_scale(base, args.intakes, args.days, on_row=save, note=args.note, batches=args.batches)
         else:
-            run_splink_side_by_side(base, args.intakes, args.days,
-                                    on_row=lambda rows: _update_results("splink", {"base_seed": args.base_seed, "rows": rows}))
+            # earlier rows are kept under "history", as for scale
+            earlier = json.loads(RESULTS.read_text()).get("splink", {}) if RESULTS.exists() else {}
+            history = earlier.get("rows", []) + earlier.get("history", [])
+            run_splink_side_by_side(base, args.intakes, args.days, on_row=lambda rows: _update_results(
+                "splink", {"base_seed": args.base_seed, "rows": rows, "history": history}))
         return 0
     if args.command == "quality":
         rows = []
