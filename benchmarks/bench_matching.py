@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.machine import speed_probe_ms
+
 RESULTS = Path(__file__).parent / "results" / "matching.json"
 TUNING_SEED = 20240301  # the only seed thresholds and levels were tuned on; evaluation seeds differ
 
@@ -100,6 +102,7 @@ def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None, bu
 
     home = keep or Path(tempfile.mkdtemp(prefix=f"gz-match-{seed}-"))
     load_average = [round(x, 2) for x in os.getloadavg()]
+    probe = speed_probe_ms()
     try:
         source = built_dir / f"seed_{seed}" if built_dir is not None else None
         if source is not None and (source / "warehouse.duckdb").exists():
@@ -123,6 +126,7 @@ def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None, bu
         "match_cpu_seconds": round(sum(report.stage_cpu_seconds.values()), 2),
         "stage_cpu_seconds": report.stage_cpu_seconds,
         "load_average_at_start": load_average,
+        "speed_probe_ms_at_start": probe,
         "candidates": report.candidates,
         "review_pairs": report.review_pairs,
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
@@ -243,7 +247,9 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note:
         try:
             intakes = replicate(base, home, size, period_days)
             load_at_start = [round(x, 2) for x in os.getloadavg()]
+            probe_at_start = speed_probe_ms()
             measured = _match_in_child(home) if batches == 1 else _match_in_batches(home, batches)
+            probe_at_end = speed_probe_ms()
             metrics = evaluate_warehouse(home / "warehouse.duckdb", home / "truth")
         finally:
             shutil.rmtree(home, ignore_errors=True)
@@ -258,6 +264,7 @@ def run_scale(base: Path, sizes: list[int], period_days: int, on_row=None, note:
             "stage_seconds": measured.get("stage_seconds"),
             "stage_cpu_seconds": measured.get("stage_cpu_seconds"),
             "load_average_at_start": load_at_start,
+            "speed_probe_ms": [probe_at_start, probe_at_end],
             "pairwise_f1": round(metrics["pairwise_f1"], 4),
             "bcubed_f1": round(metrics["bcubed_f1"], 4),
             "over_merge_rate": round(metrics["over_merge_rate"], 4),
@@ -407,6 +414,7 @@ def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int, on_r
         try:
             intakes = replicate(base, home, size, period_days)
             load_at_start = [round(x, 2) for x in os.getloadavg()]
+            probe_at_start = speed_probe_ms()
             ours = subprocess.run([sys.executable, "-c", _MATCH_CHILD, str(home)], check=True, capture_output=True,
                                   text=True, cwd=repo)
             measured = json.loads(ours.stdout.strip().splitlines()[-1])
@@ -417,11 +425,13 @@ def run_splink_side_by_side(base: Path, sizes: list[int], period_days: int, on_r
                 raise RuntimeError("splink run failed (is the bench group installed? `make bench`):\n"
                                    + splink.stderr[-3000:])
             theirs = _splink_metrics(home)
+            probe_at_end = speed_probe_ms()
         finally:
             shutil.rmtree(home, ignore_errors=True)
         row = {
             "intakes": intakes,
             "load_average_at_start": load_at_start,
+            "speed_probe_ms": [probe_at_start, probe_at_end],
             "gongzhi": {"seconds": round(measured["seconds"], 1), "peak_rss_mb": round(measured["peak_rss_mb"]),
                         "candidates": measured["candidates"], "pairwise_f1": round(metrics["pairwise_f1"], 4),
                         "bcubed_f1": round(metrics["bcubed_f1"], 4),

@@ -24,6 +24,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from benchmarks.machine import speed_probe_ms
 from gongzhi.compiled import compiled_modules
 
 RESULTS = Path(__file__).parent / "results" / "simulator.json"
@@ -186,6 +187,7 @@ def main(argv: list[str]) -> int:
     per_day = max(1, round(args.intakes / args.days))
     out = Path(tempfile.mkdtemp(prefix="gongzhi-sim-", dir=args.dir))
     load, commit = os.getloadavg(), _commit()  # the code that runs, read before a long run
+    probe_before = speed_probe_ms()
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
     try:
         summary = simulate(SimulationConfig(start=date(2024, 1, 1), days=args.days, per_day=per_day,
@@ -213,7 +215,7 @@ def main(argv: list[str]) -> int:
         "crowded_share": round(summary.placement.get("crowded", 0) / max(1, summary.incidents), 4),
         "serving_12345": serving,
         "output_bytes": sizes, "output_bytes_total": sum(sizes.values()), "loadavg_before": load,
-        "loadavg_after": os.getloadavg(),
+        "loadavg_after": os.getloadavg(), "speed_probe_ms": [probe_before, speed_probe_ms()],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "python_executable": sys.executable,
                     "python_build": _python_build(),
                     # the modules that ran as compiled extensions (gongzhi/compiled.py; none: plain Python)
