@@ -838,16 +838,13 @@ def _takes(records: Records, points: _OwnPoints, state: CaseState, x: int, score
 
 def _held(records: Records, points: _OwnPoints, state: CaseState, x: int) -> bool:
     """A unit holds the case: its lead was dispatched to a unit that had not closed it when x came."""
-    lead = state.lead_index if state.lead_index >= 0 else state.lead(records)
-    closed = points.closed_t[lead]
-    return points.dispatched[lead] and not (closed == closed and closed < points.t[x])
+    lead = state.lead(records)
+    return points.dispatched[lead] and not _lead_closed_before(points, lead, points.t[x])
 
 
 def _is_open(records: Records, points: _OwnPoints, state: CaseState, t: float) -> bool:
     """not state.closed_before(records, t), read from the lists."""
-    lead = state.lead_index if state.lead_index >= 0 else state.lead(records)
-    closed = points.closed_t[lead]
-    return not (closed == closed and closed < t)  # closed == closed: not NaN
+    return not _lead_closed_before(points, state.lead(records), t)
 
 
 def _closed_before_latest(records: Records, points: _OwnPoints, a: CaseState, b: CaseState) -> bool:
@@ -856,8 +853,13 @@ def _closed_before_latest(records: Records, points: _OwnPoints, a: CaseState, b:
     the closure a repeat (session 10, seed 20240301: 87 false pairs of an incident and its repeat came from
     fragments merged so)."""
     lead = min(a.lead(records), b.lead(records), key=lambda k: (not points.dispatched[k], k))
+    return _lead_closed_before(points, lead, points.t[max(max(a.members), max(b.members))])
+
+
+def _lead_closed_before(points: _OwnPoints, lead: int, t: float) -> bool:
+    """The case whose lead this is was closed before t (its closure is its lead's, domain.md)."""
     closed = points.closed_t[lead]
-    return closed == closed and closed < points.t[max(max(a.members), max(b.members))]  # closed == closed: not NaN
+    return closed == closed and closed < t  # closed == closed: not NaN
 
 
 def _same_place(points: _OwnPoints, a: CaseState, b: CaseState) -> bool:
