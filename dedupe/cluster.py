@@ -791,8 +791,7 @@ def _compatible(records: Records, points: _OwnPoints, x: int, state: CaseState) 
     window = max(state.window_s, points.window_s[x])
     if points.t[x] - state.first_t > window and not _open_and_still_reported(records, points, x, state, window):
         return False
-    t = points.t
-    if t[x] - max(t[member] for member in state.members) > MAX_SILENCE_S:
+    if points.t[x] - _latest_report_t(points, state) > MAX_SILENCE_S:
         return False
     located = points.located
     if not located[x]:
@@ -824,7 +823,7 @@ def _open_and_still_reported(records: Records, points: _OwnPoints, x: int, state
         return False
     if not _held(records, points, state, x):
         return False
-    return t[x] - max(t[member] for member in state.members) <= window
+    return t[x] - _latest_report_t(points, state) <= window
 
 
 def _takes(records: Records, points: _OwnPoints, state: CaseState, x: int, score: float, held_bar: float) -> bool:
@@ -853,7 +852,12 @@ def _closed_before_latest(records: Records, points: _OwnPoints, a: CaseState, b:
     the closure a repeat (session 10, seed 20240301: 87 false pairs of an incident and its repeat came from
     fragments merged so)."""
     lead = min(a.lead(records), b.lead(records), key=lambda k: (not points.dispatched[k], k))
-    return _lead_closed_before(points, lead, points.t[max(max(a.members), max(b.members))])
+    return _lead_closed_before(points, lead, max(_latest_report_t(points, a), _latest_report_t(points, b)))
+
+
+def _latest_report_t(points: _OwnPoints, state: CaseState) -> float:
+    """When the case's latest report came (record order is time order: records.ORDER_COLUMNS)."""
+    return points.t[max(state.members)]
 
 
 def _lead_closed_before(points: _OwnPoints, lead: int, t: float) -> bool:
