@@ -5,7 +5,7 @@ gives the same order (the matcher's determinism rests on it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dedupe import categories, normalize, topics
+from dedupe import categories, kinds, normalize, topics
 from gongzhi.processes import fork_pool
 
 # Columns of core.intake the matcher reads.
@@ -79,6 +79,9 @@ class Records:
     reported_before: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # the record a 12345 call-taker linked this order to by hand (关联工单 glgdbh), -1 when none is in the batch
     linked_to: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # the one l2 code the report's words name where its label names several or only a class (kinds.infer_codes),
+    # '' elsewhere; scoring reads it through inferred_view() for two reports at one place
+    inferred_l2: list[str] = field(default_factory=list)
 
     # lookups derived from the fields above on first use (scoring's vectorised gathers)
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
@@ -104,6 +107,26 @@ class Records:
                 len(sets), len(sets))
             self._derived["l2_overlap"] = (set_id, overlap)
         return self._derived["l2_overlap"]
+
+    def inferred_view(self) -> "Records | None":
+        """The same records with each inferred code (inferred_l2) as the label's only code, None when nothing was
+        inferred: scoring compares the categories of two reports at one place through it."""
+        if "inferred_view" not in self._derived:
+            view = None
+            if any(self.inferred_l2):
+                cat_l2 = [frozenset((code,)) if code else labels for code, labels in zip(self.inferred_l2, self.cat_l2)]
+                codes = {**self.codes, "l2": encode(_singles(cat_l2)),
+                         "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=len(cat_l2))}
+                view = replace(self, cat_l2=cat_l2, codes=codes, _derived={})
+            self._derived["inferred_view"] = view
+        return self._derived["inferred_view"]
+
+    def inferred(self) -> np.ndarray:
+        """bool per record: its code was read from its words (inferred_l2)."""
+        if "inferred" not in self._derived:
+            self._derived["inferred"] = np.fromiter((bool(c) for c in self.inferred_l2), dtype=bool,
+                                                    count=len(self.inferred_l2))
+        return self._derived["inferred"]
 
     def key(self, i: int) -> tuple[str, str]:
         return self.channel[i], self.source_id[i]
@@ -471,6 +494,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     relayed_call = relayed_calls(from_110, relayed_110, caller_codes, t)
     labels = list(zip(channels, _strings(table, "source_category")))
     cat_l2, cat_l1 = widen_relayed_labels(labels, relayed_call, cat_l2, cat_l1)
+    inferred_l2 = kinds.infer_codes(problem, cat_l2, cat_l1, channels)
     named_place = [("e:" + e) if e else (k if k.startswith("x:") else "") for e, k in zip(estate, place_key)]
     approximate = _place_points(named_place, lon, lat, has_point)
     # a road number only where no named place lent a point (an estate the text names is more precise)
@@ -526,6 +550,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         relayed_110=relayed_110,
         linked_to=linked_to,
         reported_before=np.fromiter(map(normalize.says_reported_before, text), dtype=bool, count=n),
+        inferred_l2=inferred_l2,
     )
 
 

@@ -1,0 +1,87 @@
+"""Session 11: the kind a report's words name where its label does not say it (dedupe.kinds), and where scoring
+uses it (scoring.comparison_levels: two reports at one place)."""
+from __future__ import annotations
+
+import numpy as np
+
+from dedupe import kinds, records as records_mod, scoring
+from dedupe_testkit import intake, intake_table
+
+BAR = "环境保护/噪声污染/商业噪声"  # 0211
+SITE = "环境保护/噪声污染/施工噪声"  # 0201
+NOISE = "环境保护/噪声污染"  # a 12345 label without its third level: 0201, 0202 or 0211
+LON, LAT = 117.3120, 31.7380
+BAR_WORDS = ("酒吧音乐声太吵", "酒吧夜里音乐太吵", "楼下酒吧唱歌太吵", "酒吧音响声音大", "酒吧半夜音乐声吵", "酒吧音乐吵得睡不着")
+SITE_WORDS = ("工地夜间施工打桩", "工地打桩声音巨大", "夜间施工打桩扰民", "工地凌晨还在施工", "工地施工打桩太吵", "工地夜里打桩施工")
+
+
+def _labelled(count: int = 6) -> list[dict]:
+    """Reports whose labels name one code, each at its own place (kilometres apart): what the batch learns from."""
+    rows = []
+    for k in range(count):
+        rows.append(intake(f"bar{k}", 60 * k, BAR_WORDS[k], lon=LON + 0.02 * k, lat=LAT + 0.02, category=BAR))
+        rows.append(intake(f"site{k}", 60 * k + 30, SITE_WORDS[k], lon=LON + 0.02 * k, lat=LAT - 0.02, category=SITE))
+    return rows
+
+
+def _inferred(rows: list[dict]) -> dict[str, str]:
+    records = records_mod.prepare(intake_table(rows))
+    return {source_id: code for source_id, code in zip(records.source_id, records.inferred_l2) if code}
+
+
+def test_a_label_naming_several_codes_takes_the_one_its_words_name():
+    rows = _labelled() + [intake("x", 500, "酒吧音乐声太吵了", lon=LON, lat=LAT, category=NOISE),
+                          intake("y", 520, "工地夜间打桩施工", lon=LON, lat=LAT, category=NOISE)]
+    assert _inferred(rows) == {"x": "0211", "y": "0201"}
+
+
+def test_a_petition_class_takes_the_code_its_words_name():
+    rows = _labelled() + [intake("p", 500, "酒吧音乐声太吵", channel="petition", category="环境保护")]
+    records = records_mod.prepare(intake_table(rows))
+    petition = records.source_id.index("p")
+    assert not records.cat_l2[petition] and records.cat_l1[petition]  # the label names only a class
+    assert records.inferred_l2[petition] == "0211"
+
+
+def test_no_code_is_read_where_the_classifier_cannot_be_trusted():
+    rows = _labelled() + [
+        intake("call", 500, "酒吧音乐声太吵", channel="110", category="噪声扰民"),  # 110: not in kinds.CHANNELS
+        intake("words", 510, "酒吧音乐声太吵", lon=LON, lat=LAT, category="住房物业"),  # the words name a code the label excludes
+        intake("empty", 520, "", lon=LON, lat=LAT, category=NOISE),  # no words
+    ]
+    assert _inferred(rows) == {}
+    # a code is learned only from MIN_EXAMPLES reports whose label names it alone
+    few = _labelled(kinds.MIN_EXAMPLES - 1) + [intake("x", 500, "酒吧音乐声太吵", lon=LON, lat=LAT, category=NOISE)]
+    assert _inferred(few) == {}
+
+
+def test_unsure_words_are_left_unread():
+    # 太吵 is said as often for either kind: the posterior stays near one half, below kinds.MIN_POSTERIOR
+    texts = ["酒吧音乐声太吵"] * 6 + ["工地施工打桩太吵"] * 6 + ["太吵"]
+    labels = [frozenset({"0211"})] * 6 + [frozenset({"0201"})] * 6 + [frozenset({"0201", "0211"})]
+    classes = [frozenset({"02"})] * 13
+    assert kinds.infer_codes(texts, labels, classes, ["12345"] * 13)[-1] == ""
+    assert kinds.infer_codes(texts[:-1] + ["酒吧太吵"], labels, classes, ["12345"] * 13)[-1] == "0211"
+
+
+def _pair_levels(metres_east: float) -> dict[str, int]:
+    """A bar's report labelled as such and a report of 'noise' whose words name a bar, `metres_east` apart."""
+    rows = _labelled() + [intake("a", 500, "酒吧音响声音大", lon=LON, lat=LAT, category=BAR),
+                          intake("b", 530, "楼下酒吧唱歌太吵", lon=LON + metres_east / scoring.METRES_PER_DEG_LON,
+                                 lat=LAT, category=NOISE)]
+    records = records_mod.prepare(intake_table(rows))
+    a, b = records.source_id.index("a"), records.source_id.index("b")
+    assert records.inferred_l2[b] == "0211" and not records.inferred_l2[a]
+    levels = scoring.comparison_levels(records, np.array([a]), np.array([b]))
+    return {name: int(value[0]) for name, value in levels.items()}
+
+
+def test_the_words_kind_agrees_at_one_place():
+    levels = _pair_levels(20.0)
+    assert levels["place"] == 3 and levels["category"] == 2
+
+
+def test_the_words_kind_says_nothing_between_two_places():
+    # 150-250 m (place level 1): the label's several codes, as before, are no evidence either way
+    levels = _pair_levels(200.0)
+    assert levels["place"] == 1 and levels["category"] == -1
