@@ -20,21 +20,27 @@ MIN_POSTERIOR = 0.9
 MIN_EXAMPLES = 5  # a code is learned only from at least this many reports whose label names it alone
 SMOOTHING = 0.1  # additive smoothing of the per-code n-gram counts
 CHANNELS = ("12345", "petition")
+# Reports it learns from at most (every k-th of the single-code ones, in record order): a month has ~23 000, and at
+# a million the counting would cost more than the matching it serves
+MAX_TRAINING_REPORTS = 100_000
 _OCCURRENCES_PER_STEP = 200_000  # bounds the (codes x occurrences) block gathered at a time
 
 
 def _ngrams(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(text index, n-gram id) of every character unigram and bigram of the texts, ids numbered over the batch."""
+    """(text position, n-gram value) of every character unigram and bigram, grouped by text in text order (each
+    bigram right after its first character's unigram, so no sort is needed). A unigram's value is its code point
+    (< 2**21), a bigram's lies above every unigram."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
     text_of_char = np.repeat(np.arange(len(texts)), lengths)
-    pair = np.flatnonzero(text_of_char[1:] == text_of_char[:-1]) if len(chars) > 1 else np.zeros(0, np.int64)
-    # a unigram is its code point (< 2**21); a bigram is both, above every unigram
-    grams = np.concatenate([chars, (chars[pair] + 1) * (1 << 21) + chars[pair + 1]])
-    text_of_gram = np.concatenate([text_of_char, text_of_char[pair]])
-    _, ids = np.unique(grams, return_inverse=True)
-    order = np.argsort(text_of_gram, kind="stable")
-    return text_of_gram[order], ids.reshape(-1)[order]
+    values = np.full(2 * len(chars), -1, dtype=np.int64)
+    values[0::2] = chars
+    if len(chars) > 1:
+        pair = np.flatnonzero(text_of_char[1:] == text_of_char[:-1])
+        values[2 * pair + 1] = (chars[pair] + 1) * (1 << 21) + chars[pair + 1]
+    doc = np.repeat(text_of_char, 2)
+    kept = values >= 0
+    return doc[kept], values[kept]
 
 
 def infer_codes(texts: list[str], cat_l2: list[frozenset], cat_l1: list[frozenset], channels: list[str]) -> list[str]:
@@ -47,29 +53,42 @@ def infer_codes(texts: list[str], cat_l2: list[frozenset], cat_l1: list[frozense
     targets = [k for k in range(n) if (several[k] or class_only[k]) and channels[k] in CHANNELS and texts[k]]
     if not targets:
         return out
-    doc, gram = _ngrams(texts)
-    vocabulary = int(gram.max()) + 1 if len(gram) else 0
     label = [next(iter(c)) if len(c) == 1 else "" for c in cat_l2]
     examples: dict[str, int] = {}
     for code in label:
         if code:
             examples[code] = examples.get(code, 0) + 1
     codes = sorted(code for code, count in examples.items() if count >= MIN_EXAMPLES)
-    if not codes or vocabulary == 0:
+    if not codes:
         return out
     position = {code: x for x, code in enumerate(codes)}
     class_of_text = np.array([position.get(code, -1) for code in label], dtype=np.int64)
-    learned = class_of_text[doc] >= 0
-    counts = np.bincount(class_of_text[doc[learned]] * vocabulary + gram[learned],
-                         minlength=len(codes) * vocabulary).reshape(len(codes), vocabulary).astype("float64")
-    log_p = np.log((counts + SMOOTHING) / (counts.sum(axis=1, keepdims=True) + SMOOTHING * vocabulary))
-    reports = np.bincount(class_of_text[class_of_text >= 0], minlength=len(codes)).astype("float64")
-    log_prior = np.log(reports / reports.sum())
-
+    learners = np.flatnonzero(class_of_text >= 0)
+    learners = learners[:: -(-len(learners) // MAX_TRAINING_REPORTS)]
+    is_learner = np.zeros(n, bool)
+    is_learner[learners] = True
     is_target = np.zeros(n, bool)
     is_target[targets] = True
+
+    doc, value = _ngrams(texts)
+    learned = is_learner[doc]
+    vocabulary = np.unique(value[learned])
+    size = len(vocabulary)
+    counts = np.bincount(class_of_text[doc[learned]] * size + np.searchsorted(vocabulary, value[learned]),
+                         minlength=len(codes) * size).reshape(len(codes), size).astype("float64")
+    # an n-gram no learner used says nothing: it is given the extra column of zeros
+    # (n-gram, code), so that gathering a report's n-grams reads whole rows
+    log_p = np.zeros((size + 1, len(codes)))
+    log_p[:size] = np.log((counts + SMOOTHING) / (counts.sum(axis=1, keepdims=True) + SMOOTHING * size)).T
+    reports = np.bincount(class_of_text[learners], minlength=len(codes)).astype("float64")
+    log_prior = np.log(reports / reports.sum())
+
     chosen = np.flatnonzero(is_target[doc])
-    target_doc, target_gram = doc[chosen], gram[chosen]
+    target_doc, target_value = doc[chosen], value[chosen]
+    target_gram = np.full(len(chosen), size)
+    if size:
+        found = np.minimum(np.searchsorted(vocabulary, target_value), size - 1)
+        target_gram = np.where(vocabulary[found] == target_value, found, size)
     starts = np.flatnonzero(np.r_[True, target_doc[1:] != target_doc[:-1]])
     scores = np.empty((len(starts), len(codes)))
     # per report, the sum of its n-grams' log-probabilities under each code, a bounded block of reports at a time
@@ -77,15 +96,16 @@ def infer_codes(texts: list[str], cat_l2: list[frozenset], cat_l1: list[frozense
     for first in range(0, len(starts), per_step):
         last = min(first + per_step, len(starts))
         lo, hi = starts[first], starts[last] if last < len(starts) else len(chosen)
-        block = log_p[:, target_gram[lo:hi]]
-        scores[first:last] = np.add.reduceat(block, starts[first:last] - lo, axis=1).T
+        scores[first:last] = np.add.reduceat(log_p[target_gram[lo:hi]], starts[first:last] - lo, axis=0)
+    known = np.add.reduceat((target_gram < size).astype(np.int64), starts) > 0
     scores += log_prior
     scores -= scores.max(axis=1, keepdims=True)
     posterior = np.exp(scores)
     posterior /= posterior.sum(axis=1, keepdims=True)
     best = posterior.argmax(axis=1)
-    for k, b, p in zip(target_doc[starts].tolist(), best.tolist(), posterior[np.arange(len(best)), best].tolist()):
+    sure = posterior[np.arange(len(best)), best] >= MIN_POSTERIOR
+    for k, b, ok in zip(target_doc[starts].tolist(), best.tolist(), (sure & known).tolist()):
         code = codes[b]
-        if p >= MIN_POSTERIOR and (class_only[k] or code in cat_l2[k]):
+        if ok and (class_only[k] or code in cat_l2[k]):
             out[k] = code
     return out
