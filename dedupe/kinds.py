@@ -31,7 +31,7 @@ def _ngrams(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     bigram right after its first character's unigram, so no sort is needed). A unigram's value is its code point
     (< 2**21), a bigram's lies above every unigram."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     text_of_char = np.repeat(np.arange(len(texts)), lengths)
     values = np.full(2 * len(chars), -1, dtype=np.int64)
     values[0::2] = chars

@@ -85,3 +85,10 @@ def test_the_words_kind_says_nothing_between_two_places():
     # 150-250 m (place level 1): the label's several codes, as before, are no evidence either way
     levels = _pair_levels(200.0)
     assert levels["place"] == 1 and levels["category"] == -1
+
+
+def test_a_lone_surrogate_in_a_text_does_not_stop_the_reading():
+    # a feed can deliver one (a JSON escape of half a character): it is one more unknown character
+    texts = ["酒吧音乐声太吵"] * 6 + ["工地施工打桩太吵"] * 6 + ["酒吧\ud800太吵"]
+    labels = [frozenset({"0211"})] * 6 + [frozenset({"0201"})] * 6 + [frozenset({"0201", "0211"})]
+    assert kinds.infer_codes(texts, labels, [frozenset({"02"})] * 13, ["12345"] * 13)[-1] == "0211"
