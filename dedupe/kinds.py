@@ -76,8 +76,8 @@ def infer_codes(texts: list[str], cat_l2: list[frozenset], cat_l1: list[frozense
     size = len(vocabulary)
     counts = np.bincount(class_of_text[doc[learned]] * size + np.searchsorted(vocabulary, value[learned]),
                          minlength=len(codes) * size).reshape(len(codes), size).astype("float64")
-    # an n-gram no learner used says nothing: it is given the extra column of zeros
-    # (n-gram, code), so that gathering a report's n-grams reads whole rows
+    # one row per n-gram, so that gathering a report's n-grams reads whole rows; the extra last row of zeros is for
+    # an n-gram no learner used, which says nothing
     log_p = np.zeros((size + 1, len(codes)))
     log_p[:size] = np.log((counts + SMOOTHING) / (counts.sum(axis=1, keepdims=True) + SMOOTHING * size)).T
     reports = np.bincount(class_of_text[learners], minlength=len(codes)).astype("float64")
