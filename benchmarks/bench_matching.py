@@ -6,6 +6,7 @@ Commands:
   splink   --intakes 100000                           Splink 5 (DuckDB) on the same intakes, side by side
   blocking --base DIR                                 blocking recall and candidates per intake on a built month
   diagnose --base DIR                                 where the errors come from, and how separable the truth is
+  daily    --seeds 1 2 --built DIR                    a month built earlier matched one day at a time (30 runs)
   (scale/splink build a base month with --base-seed unless --base names one already built)
 
 Results are merged into benchmarks/results/matching.json (each command updates its own section).
@@ -131,6 +132,43 @@ def run_quality(seed: int, days: int, per_day: int, keep: Path | None = None, bu
         "review_pairs": report.review_pairs,
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
     }
+
+
+def run_daily(seed: int, built_dir: Path) -> dict:
+    """A month built earlier (built_dir/seed_<seed>/) matched as the daily schedule does: one match() per day, each
+    day's intakes added to core.intake before its run. Compare with run_quality's one run over the month."""
+    import duckdb
+
+    from dedupe.evaluate import evaluate_warehouse
+    from dedupe.run import match
+
+    source = built_dir / f"seed_{seed}"
+    home = Path(tempfile.mkdtemp(prefix=f"gz-daily-{seed}-"))
+    try:
+        shutil.copytree(source / "truth", home / "truth")
+        warehouse = home / "warehouse.duckdb"
+        attach = f"ATTACH '{source / 'warehouse.duckdb'}' AS month (READ_ONLY)"
+        con = duckdb.connect(str(warehouse))
+        con.execute(attach)
+        con.execute("CREATE SCHEMA core")
+        con.execute("CREATE TABLE core.intake AS SELECT * FROM month.core.intake WHERE false")
+        days = [d for (d,) in con.execute(
+            "SELECT DISTINCT CAST(received_at AS DATE) AS d FROM month.core.intake ORDER BY d").fetchall()]
+        con.close()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for day in days:
+            con = duckdb.connect(str(warehouse))
+            con.execute(attach)
+            con.execute("INSERT INTO core.intake SELECT * FROM month.core.intake WHERE CAST(received_at AS DATE) = ?",
+                        [day])
+            con.close()
+            match(warehouse, home / "review")
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        metrics = evaluate_warehouse(warehouse, home / "truth")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return {"seed": seed, "runs": len(days), "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+            **{k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}}
 
 
 SHIFTED_TIMES = ("version_at", "received_at", "dispatched_at", "signed_at", "deadline_at", "extended_deadline_at",
@@ -640,6 +678,9 @@ def main(argv: list[str]) -> int:
     quality.add_argument("--keep", type=Path, help="keep the data of a single seed in this folder")
     quality.add_argument("--no-save", action="store_true")
     quality.add_argument("--built", type=Path, help="match copies of months built earlier in DIR/seed_<seed>/")
+    daily = sub.add_parser("daily")
+    daily.add_argument("--seeds", type=int, nargs="+", default=[TUNING_SEED])
+    daily.add_argument("--built", type=Path, required=True, help="months built earlier in DIR/seed_<seed>/")
     scale = sub.add_parser("scale")
     scale.add_argument("--intakes", type=int, nargs="+", default=[100_000, 1_000_000])
     scale.add_argument("--base-seed", type=int, default=404)
@@ -690,6 +731,12 @@ def main(argv: list[str]) -> int:
             history = earlier.get("rows", []) + earlier.get("history", [])
             run_splink_side_by_side(base, args.intakes, args.days, on_row=lambda rows: _update_results(
                 "splink", {"base_seed": args.base_seed, "rows": rows, "history": history}))
+        return 0
+    if args.command == "daily":
+        rows = [run_daily(seed, args.built) for seed in args.seeds]
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        _update_results("daily", rows)
         return 0
     if args.command == "quality":
         rows = []
