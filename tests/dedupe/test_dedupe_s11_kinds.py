@@ -46,7 +46,8 @@ def test_a_petition_class_takes_the_code_its_words_name():
 def test_no_code_is_read_where_the_classifier_cannot_be_trusted():
     rows = _labelled() + [
         intake("call", 500, "酒吧音乐声太吵", channel="110", category="噪声扰民"),  # 110: not in kinds.CHANNELS
-        intake("words", 510, "酒吧音乐声太吵", lon=LON, lat=LAT, category="住房物业"),  # the words name a code the label excludes
+        # the words name a code (0211) this label, several codes of municipal works, excludes
+        intake("words", 510, "酒吧音乐声太吵", lon=LON, lat=LAT, category="城乡建设/市政设施"),
         intake("empty", 520, "", lon=LON, lat=LAT, category=NOISE),  # no words
     ]
     assert _inferred(rows) == {}
