@@ -115,9 +115,7 @@ class Records:
             view = None
             if any(self.inferred_l2):
                 cat_l2 = [frozenset((code,)) if code else labels for code, labels in zip(self.inferred_l2, self.cat_l2)]
-                codes = {**self.codes, "l2": encode(_singles(cat_l2)),
-                         "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=len(cat_l2))}
-                view = replace(self, cat_l2=cat_l2, codes=codes, _derived={})
+                view = replace(self, cat_l2=cat_l2, codes={**self.codes, **_l2_codes(cat_l2)}, _derived={})
             self._derived["inferred_view"] = view
         return self._derived["inferred_view"]
 
@@ -332,6 +330,13 @@ def _single(codes: frozenset) -> str:
     return next(iter(codes)) if len(codes) == 1 else ""
 
 
+def _l2_codes(cat_l2: list[frozenset]) -> dict[str, np.ndarray]:
+    """The integer codes scoring compares l2 labels by: the label's one code (-1 when it names none or several), and
+    whether it names several."""
+    return {"l2": encode(_singles(cat_l2)),
+            "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=len(cat_l2))}
+
+
 def _singles(code_sets: list[frozenset]) -> list[str]:
     """[_single(c) for c in code_sets], once per distinct set (a batch has a few hundred)."""
     seen: dict[frozenset, str] = {}
@@ -515,9 +520,8 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         "topic": encode(topic),
         "road1": road_codes[:n],
         "road2": road_codes[n:],
-        "l2": encode(_singles(cat_l2)),
+        **_l2_codes(cat_l2),
         "l1": encode(_singles(cat_l1)),
-        "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=n),
         "unit": encode(unit_names(_strings(table, "unit"))),
     }
     return Records(
