@@ -109,13 +109,22 @@ class Records:
         return self._derived["l2_overlap"]
 
     def inferred_view(self) -> "Records | None":
-        """The same records with each inferred code (inferred_l2) as the label's only code, None when nothing was
-        inferred: scoring compares the categories of two reports at one place through it."""
+        """The same records with each inferred code (inferred_l2) as the label's only code, and its class as the
+        label's only class, None when nothing was inferred: scoring compares the categories of two reports at one
+        place through it.
+
+        The class matters: a label whose codes span two classes (交通运输/交通管理: 0108, 0304) has no class of its
+        own, and with it the read code's comparison said nothing, so the same unit stood in as one kind (a parking
+        order read as 0304 against a noise order, 0202). Session 12, the four quality months: pairwise F1 0.9471 /
+        0.9419 / 0.9377 / 0.9353 -> 0.9489 / 0.9441 / 0.9426 / 0.9379, over-merge 1.15-1.26 % -> 0.97-1.09 %."""
         if "inferred_view" not in self._derived:
             view = None
             if any(self.inferred_l2):
                 cat_l2 = [frozenset((code,)) if code else labels for code, labels in zip(self.inferred_l2, self.cat_l2)]
-                view = replace(self, cat_l2=cat_l2, codes={**self.codes, **_l2_codes(cat_l2)}, _derived={})
+                cat_l1 = [frozenset((code[:2],)) if code else classes
+                          for code, classes in zip(self.inferred_l2, self.cat_l1)]
+                view = replace(self, cat_l2=cat_l2, cat_l1=cat_l1,
+                               codes={**self.codes, **_l2_codes(cat_l2), "l1": encode(_singles(cat_l1))}, _derived={})
             self._derived["inferred_view"] = view
         return self._derived["inferred_view"]
 

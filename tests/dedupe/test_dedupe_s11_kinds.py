@@ -93,3 +93,30 @@ def test_a_lone_surrogate_in_a_text_does_not_stop_the_reading():
     texts = ["酒吧音乐声太吵"] * 6 + ["工地施工打桩太吵"] * 6 + ["酒吧\ud800太吵"]
     labels = [frozenset({"0211"})] * 6 + [frozenset({"0201"})] * 6 + [frozenset({"0201", "0211"})]
     assert kinds.infer_codes(texts, labels, [frozenset({"02"})] * 13, ["12345"] * 13)[-1] == "0211"
+
+
+def test_the_words_kind_brings_its_class():
+    """Session 12: a label whose codes span two classes (交通运输/交通管理: 0108 in 01, 0304 in 03) has no class;
+    read as 0304, the report compares as class 03, so against a noise order (0202) at its place it is another
+    class (level 0). Before, its class stayed unknown and the unit both orders were given stood in: level 2."""
+    parking = "交通运输/交通管理/违章停车"  # 0304
+    noise = "环境保护/噪声污染/社会生活噪声"  # 0202
+    parking_words = ("车辆乱停占用消防通道", "消防通道被车辆占用", "小区车辆乱停放", "车辆长期占用消防通道",
+                     "乱停车堵住消防通道", "车辆乱停堵塞通道")
+    noise_words = ("广场舞音响太吵", "广场舞音乐声太大", "跳广场舞声音吵", "广场舞扰民太吵", "广场舞音响开得很大",
+                   "晚上广场舞太吵")
+    unit = "包河区城市管理局"
+    rows = []
+    for k in range(6):
+        rows.append(intake(f"park{k}", 60 * k, parking_words[k], lon=LON + 0.02 * k, lat=LAT + 0.02, category=parking))
+        rows.append(intake(f"noise{k}", 60 * k + 30, noise_words[k], lon=LON + 0.02 * k, lat=LAT - 0.02,
+                           category=noise))
+    rows += [intake("a", 500, "广场舞音响声音太吵", lon=LON, lat=LAT, category=noise),
+             intake("b", 530, "车辆乱停占用消防通道", lon=LON, lat=LAT, category="交通运输/交通管理")]
+    for row in rows:
+        row["unit"] = unit
+    records = records_mod.prepare(intake_table(rows))
+    a, b = records.source_id.index("a"), records.source_id.index("b")
+    assert records.inferred_l2[b] == "0304" and records.cat_l2[b] == frozenset({"0108", "0304"})
+    levels = scoring.comparison_levels(records, np.array([a]), np.array([b]))
+    assert int(levels["place"][0]) == 3 and int(levels["category"][0]) == 0
