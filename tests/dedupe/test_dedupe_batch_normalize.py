@@ -3,7 +3,8 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from dedupe import normalize, records
-from dedupe.normalize import Gazetteer, clean_text, clean_texts, problem_text, problem_texts, relayed_from_110, simplify
+from dedupe.normalize import (Gazetteer, clean_text, clean_texts, parse_address, problem_text, problem_texts,
+                              relayed_from_110, simplify)
 
 # characters the rules care about: boilerplate, traditional forms, full-width forms, punctuation, spaces, digits,
 # place words, the relay marker, and a character whose lower case is two characters
@@ -77,3 +78,13 @@ def test_borrowed_point_is_the_median_of_the_place_located_reports():
     assert lon[3] == np.median([117.0, 117.4, 117.1]) and lat[3] == np.median([31.0, 31.3, 31.2])
     assert (lon[5], lat[5]) == (117.2, 31.5)
     assert np.isnan(lon[6]) and np.isnan(lon[7])
+
+
+def test_a_two_character_estate_is_found_with_its_xiaoqu():
+    """Session 12: an estate key of two characters (迎河小区 -> 迎河) is found where the text writes it with its 小区,
+    and not inside other words (迎河路 is a road)."""
+    assert parse_address("迎河小区3栋").estate == "迎河"
+    gazetteer = Gazetteer(["迎河", "阳光府"])
+    texts = ["有住户养大型犬夜里狂叫地点在包河区迎河小区西侧", "迎河路边垃圾堆积", "阳光府门口"]
+    assert gazetteer.find_many(texts) == ["迎河", "", "阳光府"]
+    assert [gazetteer.find(text) for text in texts] == ["迎河", "", "阳光府"]
