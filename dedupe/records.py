@@ -612,7 +612,8 @@ def _place_points(named_place: list[str], lon: np.ndarray, lat: np.ndarray, has_
 # a real district numbers its buildings in order.
 MIN_NUMBER_ORDER = 0.8
 MIN_NUMBERED_POINTS = 10  # located intakes with a number needed on a road before its order is judged
-HOUSE_NUMBER_BAND = 20  # an intake takes the median point of the located ones whose number is within this many
+HOUSE_NUMBER_BAND = 20  # an intake's point is read from the located ones whose number is within this many
+MIN_FIT_NUMBERS = 3  # distinct numbers in the band for a straight line through them (else their median point)
 
 
 def _house_number(road: str, place_key: str) -> int:
@@ -637,6 +638,19 @@ def numbers_run_along(numbers: np.ndarray, x_m: np.ndarray, y_m: np.ndarray) -> 
     axis = np.linalg.eigh(xy.T @ xy)[1][:, -1]  # direction of the largest spread
     rho = np.corrcoef(_rank(numbers.astype("float64")), _rank(xy @ axis))[0, 1]
     return bool(np.isfinite(rho) and abs(rho) >= MIN_NUMBER_ORDER)
+
+
+def _point_of_number(numbers: np.ndarray, lon: np.ndarray, lat: np.ndarray, number: int) -> tuple[float, float]:
+    """Where `number` lies, from located intakes on its road numbered near it: a straight line through them (lon and
+    lat each linear in the number) where they give MIN_FIT_NUMBERS distinct numbers, else their median point.
+
+    The median of the band is the band's middle, up to HOUSE_NUMBER_BAND numbers from the number itself: two reports
+    a door apart (芜湖路211号, 芜湖路213号) took points 300 m apart, too far to say one place (session 12, the seven
+    months looked at: pairwise F1 +0.0003 to +0.0034 each, 20240301 0.9480 -> 0.9509)."""
+    if len(np.unique(numbers)) >= MIN_FIT_NUMBERS:
+        x = numbers.astype("float64")
+        return float(np.polyval(np.polyfit(x, lon, 1), number)), float(np.polyval(np.polyfit(x, lat, 1), number))
+    return float(np.median(lon)), float(np.median(lat))
 
 
 def _road_number_points(road: list[str], place_key: list[str], lon: np.ndarray, lat: np.ndarray,
@@ -665,7 +679,7 @@ def _road_number_points(road: list[str], place_key: list[str], lon: np.ndarray, 
         for k in wanted[[road[w] == name for w in wanted.tolist()]].tolist():
             near = rows[np.abs(number[rows] - number[k]) <= HOUSE_NUMBER_BAND]
             if len(near):
-                lon[k], lat[k] = float(np.median(lon[near])), float(np.median(lat[near]))
+                lon[k], lat[k] = _point_of_number(number[near], lon[near], lat[near], number[k])
                 filled[k] = True
     return filled
 

@@ -57,12 +57,12 @@ def test_the_repository_seeds_are_read_without_a_warning():
             assert loader(), attribute
 
 
-def _numbered_road(numbers: list[int]) -> list[dict]:
+def _numbered_road(numbers: list[int], call_number: int = 55) -> list[dict]:
     """Located 12345 orders on one road, the k-th 100 m further east, numbered as given; and a 110 call without a
-    point at number 55."""
+    point at `call_number`."""
     rows = [intake(f"N{k}", k, "路灯不亮", address=f"徽州大道{number}号", lon=LON + k * 100 / 94_500.0, lat=LAT)
             for k, number in enumerate(numbers)]
-    return rows + [intake("CALL", 100, "路灯不亮", channel="110", address="徽州大道55号")]
+    return rows + [intake("CALL", 100, "路灯不亮", channel="110", address=f"徽州大道{call_number}号")]
 
 
 def test_a_road_number_takes_the_point_of_its_number_band_where_numbers_run_along_the_road():
@@ -74,6 +74,17 @@ def test_a_road_number_takes_the_point_of_its_number_band_where_numbers_run_alon
     east_m = (records.lon[call] - LON) * 94_500.0
     assert abs(east_m - 450) < 5
     assert records_mod.place_evidence(records)[call] == "road_number"
+
+
+@pytest.mark.parametrize("call_number, east_m", [(12, 20.0), (118, 1080.0), (55, 450.0)])
+def test_a_road_number_lies_on_the_line_through_its_neighbours(call_number, east_m):
+    """Session 12: near the band's edge the band's median is up to HOUSE_NUMBER_BAND numbers away (12 took the
+    point of 20, 80 m off; 118 that of 110); a straight line through the band's located numbers puts it in place."""
+    ordered = [10 * (k + 1) for k in range(12)]  # number n lies (n / 10 - 1) * 100 m east
+    records = records_mod.prepare(intake_table(_numbered_road(ordered, call_number)))
+    call = records.source_id.index("CALL")
+    assert records.approximate[call]
+    assert abs((records.lon[call] - LON) * 94_500.0 - east_m) < 5
 
 
 def test_random_house_numbers_place_nothing():
