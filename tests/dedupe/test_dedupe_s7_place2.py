@@ -111,3 +111,26 @@ def test_an_estate_the_text_names_wins_over_the_number_band():
     call = records.source_id.index("CALL")
     assert records.approximate[call]
     assert abs(records.lat[call] - (LAT + 0.01)) < 1e-9 and abs(records.lon[call] - LON) < 1e-9
+
+
+def test_the_running_sums_give_each_band_its_own_least_squares_line():
+    """_points_of_numbers fits every wanted number of a road at once; each must equal a fit of its own band alone
+    (np.polyfit), or the band's median where it holds fewer than MIN_FIT_NUMBERS distinct numbers."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    numbers = np.r_[rng.integers(1, 400, 60), [600, 600, 604]]  # the last band: two distinct numbers only
+    lon = 117.3 + numbers * 1e-5 + rng.normal(0, 3e-4, len(numbers))
+    lat = 31.8 + numbers * 2e-6 + rng.normal(0, 3e-4, len(numbers))
+    wanted = np.array([1, 5, 50, 133, 399, 602, 480])
+    out_lon, out_lat, found = records_mod._points_of_numbers(numbers, lon, lat, wanted)
+    for k, w in enumerate(wanted.tolist()):
+        near = np.abs(numbers - w) <= records_mod.HOUSE_NUMBER_BAND
+        assert found[k] == near.any()
+        if not near.any():
+            continue
+        if len(np.unique(numbers[near])) >= records_mod.MIN_FIT_NUMBERS:
+            expected = [np.polyval(np.polyfit(numbers[near], v[near], 1), w) for v in (lon, lat)]
+        else:
+            expected = [np.median(v[near]) for v in (lon, lat)]
+        assert abs(out_lon[k] - expected[0]) < 1e-9 and abs(out_lat[k] - expected[1]) < 1e-9
