@@ -70,7 +70,8 @@ def test_a_road_number_takes_the_point_of_its_number_band_where_numbers_run_alon
     records = records_mod.prepare(intake_table(_numbered_road(ordered)))
     call = records.source_id.index("CALL")
     assert records.approximate[call] and records.has_point[call]
-    # numbers 40-70 are within the band of 55: the 4th to 7th orders, 300-600 m east; their median is 450 m
+    # numbers 40-70 are within the band of 55: the 4th to 7th orders, 300-600 m east; the line through them (and
+    # their median) puts 55 at 450 m
     east_m = (records.lon[call] - LON) * 94_500.0
     assert abs(east_m - 450) < 5
     assert records_mod.place_evidence(records)[call] == "road_number"
