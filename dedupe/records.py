@@ -124,7 +124,7 @@ class Records:
                 cat_l1 = [frozenset((code[:2],)) if code else classes
                           for code, classes in zip(self.inferred_l2, self.cat_l1)]
                 view = replace(self, cat_l2=cat_l2, cat_l1=cat_l1,
-                               codes={**self.codes, **_l2_codes(cat_l2), "l1": encode(_singles(cat_l1))}, _derived={})
+                               codes={**self.codes, **_label_codes(cat_l2, cat_l1)}, _derived={})
             self._derived["inferred_view"] = view
         return self._derived["inferred_view"]
 
@@ -339,11 +339,12 @@ def _single(codes: frozenset) -> str:
     return next(iter(codes)) if len(codes) == 1 else ""
 
 
-def _l2_codes(cat_l2: list[frozenset]) -> dict[str, np.ndarray]:
-    """The integer codes scoring compares l2 labels by: the label's one code (-1 when it names none or several), and
-    whether it names several."""
+def _label_codes(cat_l2: list[frozenset], cat_l1: list[frozenset]) -> dict[str, np.ndarray]:
+    """The integer codes scoring compares labels by: the label's one l2 code (-1 when it names none or several),
+    whether it names several, and its one class (-1 when none or several)."""
     return {"l2": encode(_singles(cat_l2)),
-            "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=len(cat_l2))}
+            "l2_several": np.fromiter((len(c) > 1 for c in cat_l2), dtype=bool, count=len(cat_l2)),
+            "l1": encode(_singles(cat_l1))}
 
 
 def _singles(code_sets: list[frozenset]) -> list[str]:
@@ -529,8 +530,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         "topic": encode(topic),
         "road1": road_codes[:n],
         "road2": road_codes[n:],
-        **_l2_codes(cat_l2),
-        "l1": encode(_singles(cat_l1)),
+        **_label_codes(cat_l2, cat_l1),
         "unit": encode(unit_names(_strings(table, "unit"))),
     }
     return Records(
