@@ -278,19 +278,37 @@ def _known_road(name: str, known_roads: frozenset[str]) -> str:
     return ""
 
 
+# Words that say where, left in a text once its own place names are gone. Roads are not matched by their ending
+# (路, 大道): that took content words with them (占用道路, 挡路, 马路上); the roads the batch's addresses name are
+# removed instead (problem_texts). A crossing's remainder (与, 交口, the direction and distance: 与交口北280米) and
+# the templates' 地点在 go too: thousands of reports share them (session 13, the seven months looked at: pairwise
+# F1 0.9483 -> 0.9491, recall +0.0055, precision -0.0040; the text's AUC between true and false candidate pairs at
+# one place 0.924 -> 0.936).
 _PLACE_WORD_RE = re.compile(
-    r"[\u4e00-\u9fa5]{2,6}?(?:街道|社区|小区)|[\u4e00-\u9fa5]{1,6}?(?:大道|路)(?:与|和)?|\d+(?:号楼|号|栋|幢|单元|米|楼|室)?"
-    r"|[东南西北]侧|交叉口|交口|路口|交汇处|附近|对面|门口|[东南西北]门|合肥市|包河区"
+    r"[\u4e00-\u9fa5]{2,6}?(?:街道|社区|小区)"
+    r"|(?:与|和)?[东南西北]?(?:交叉口|交口|路口|交汇处)?[东南西北]?\d+(?:号楼|号|栋|幢|单元|米|楼|室)?"
+    r"|(?:与|和)?(?:交叉口|交口|路口|交汇处)|地点在|地点位于|地址在|地址位于|位于"
+    r"|[东南西北]侧|附近|对面|门口|[东南西北]门|合肥市|包河区"
 )
 
 
-def problem_text(cleaned: str, place_names: tuple[str, ...] = ()) -> str:
+def problem_text(cleaned: str, place_names: tuple[str, ...] = (), known_roads: frozenset[str] = frozenset()) -> str:
     """The cleaned text without the words that say where: what remains says what the problem is.
 
     Two reports of one problem name the place differently (a road number, a crossing, the estate); two problems
-    at one place share those words. Comparing the rest separates them better.
+    at one place share those words. Comparing the rest separates them better. known_roads: the roads the batch's
+    addresses name, removed wherever the text names them.
     """
-    return _PLACE_WORD_RE.sub("", _without_place_names(cleaned, place_names))
+    text = _without_place_names(cleaned, place_names)
+    if known_roads:
+        text = re.sub(_known_roads_pattern(known_roads), "", text)
+    return _PLACE_WORD_RE.sub("", text)
+
+
+@lru_cache(maxsize=4)
+def _known_roads_pattern(known_roads: frozenset[str]) -> str:
+    """The roads, longest first, each with the 与 / 和 that joins it to a crossing's other road (RE2 and Python)."""
+    return "(?:" + "|".join(re.escape(road) for road in sorted(known_roads, key=lambda r: (-len(r), r))) + ")(?:与|和)?"
 
 
 def _without_place_names(text: str, place_names: tuple[str, ...]) -> str:
@@ -488,13 +506,17 @@ def _re2_place_words() -> str:
     return re2_pattern(_PLACE_WORD_RE)
 
 
-def problem_texts(cleaned: list[str], place_names: list[tuple[str, ...]]) -> list[str]:
-    """[problem_text(c, names) for c, names in zip(cleaned, place_names)], the regex part column-wise."""
+def problem_texts(cleaned: list[str], place_names: list[tuple[str, ...]],
+                  known_roads: frozenset[str] = frozenset()) -> list[str]:
+    """[problem_text(c, names, known_roads) for c, names in zip(cleaned, place_names)], the regexes column-wise."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     stripped = [_without_place_names(text, names) for text, names in zip(cleaned, place_names)]
-    return pc.replace_substring_regex(pa.array(stripped, type=pa.large_string()), _re2_place_words(), "").to_pylist()
+    column = pa.array(stripped, type=pa.large_string())
+    if known_roads:
+        column = pc.replace_substring_regex(column, _known_roads_pattern(known_roads), "")
+    return pc.replace_substring_regex(column, _re2_place_words(), "").to_pylist()
 
 
 def _search_many(re2: str, values: list[str | None]) -> list[str | None]:

@@ -441,8 +441,8 @@ def _normalise_rows(job) -> tuple[list, ...]:
     own_label = [(label.rsplit("/", 1)[-1],) if channel == "110" and label else ()
                  for channel, label in zip(channels, simplified_labels)]
     problem = normalize.problem_texts(
-        text, [(named, keys.road, *keys.crossing.split("|"), *own) for named, keys, own in zip(estate, parsed, own_label)]
-    )
+        text, [(named, keys.road, *keys.crossing.split("|"), *own) for named, keys, own in zip(estate, parsed, own_label)],
+        roads)
     place = [_place_fields(keys) for keys in parsed]
     place_key = [p[0] for p in place]
     roads = [p[1] for p in place]

@@ -19,10 +19,12 @@ def test_clean_texts_equals_clean_text(values):
 
 
 @settings(max_examples=100, deadline=None)
-@given(texts, st.lists(st.text(alphabet=ALPHABET, max_size=4), min_size=1, max_size=3))
-def test_problem_texts_equals_problem_text(values, names):
+@given(texts, st.lists(st.text(alphabet=ALPHABET, max_size=4), min_size=1, max_size=3),
+       st.frozensets(st.text(alphabet=ALPHABET, min_size=1, max_size=4), max_size=3))
+def test_problem_texts_equals_problem_text(values, names, roads):
     cleaned = clean_texts(values)
-    assert problem_texts(cleaned, [tuple(names)] * len(cleaned)) == [problem_text(c, tuple(names)) for c in cleaned]
+    assert problem_texts(cleaned, [tuple(names)] * len(cleaned), roads) == [
+        problem_text(c, tuple(names), roads) for c in cleaned]
 
 
 @settings(max_examples=300, deadline=None)
