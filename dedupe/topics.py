@@ -42,7 +42,7 @@ TOPICS: tuple[tuple[str, TimeFamily, tuple[str, ...]], ...] = (
     ("power", INFRASTRUCTURE, ("停电", "供电", "电线", "电力", "变压器", "跳闸")),
     ("gas_heat", INFRASTRUCTURE, ("燃气", "天然气", "煤气", "供暖", "暖气")),
     ("drainage", INFRASTRUCTURE, ("积水", "排水", "污水", "下水道", "堵塞", "管道", "化粪池", "冒水")),
-    ("tree", INFRASTRUCTURE, ("树木", "树枝", "倒伏", "绿化", "草坪", "修剪")),
+    ("tree", INFRASTRUCTURE, ("大树", "树木", "树枝", "倒伏", "绿化", "草坪", "修剪")),
     ("elevator", INFRASTRUCTURE, ("电梯",)),
     ("fumes", NUISANCE, ("油烟", "烧烤", "餐饮", "异味", "臭味", "气味", "废气", "烟尘")),
     ("noise", NUISANCE, ("噪声", "噪音", "扰民", "施工", "装修", "广场舞", "音响", "喇叭", "夜间施工")),
@@ -50,7 +50,7 @@ TOPICS: tuple[tuple[str, TimeFamily, tuple[str, ...]], ...] = (
     ("pollution", NUISANCE, ("污染", "排污", "偷排", "黑臭", "水体")),
     ("garbage", NUISANCE, ("垃圾", "清运", "卫生", "脏乱", "堆放", "杂物")),
     ("street_vendor", NUISANCE, ("占道", "摊贩", "流动摊", "夜市", "出店经营")),
-    ("parking", NUISANCE, ("停车", "占用车位", "僵尸车", "违停", "乱停", "共享单车", "电动车充电", "飞线")),
+    ("parking", NUISANCE, ("违章停车", "停车", "占用车位", "僵尸车", "违停", "乱停", "共享单车", "电动车充电", "飞线")),
     ("illegal_building", ADMINISTRATIVE, ("违建", "违章", "搭建", "私搭", "加盖", "圈地")),
     ("animal", NUISANCE, ("犬", "狗", "宠物", "流浪", "猫", "动物", "老鼠")),
     # a dispute between neighbours (stored junk, a leak, things thrown down) goes on until settled, as a nuisance

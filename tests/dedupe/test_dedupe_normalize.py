@@ -62,3 +62,6 @@ def test_topics_and_time_families():
     assert family_of(topic_of("", "公交车班次太少")) is NUISANCE
     assert family_of("manhole") is INFRASTRUCTURE
     assert topic_of("", "") == ""
+    # session 13: 违章停车 is parking, not an illegal building (违章 came first); a fallen 大树 is a tree
+    assert topic_of("", "小区门口违章停车") == "parking"
+    assert topic_of("", "大树倒了") == "tree"
