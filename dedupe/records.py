@@ -74,6 +74,8 @@ class Records:
     approximate: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     from_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 110 transfer
     relayed_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 12345 order relaying a 110 call
+    # the 110 call this relay order relays (relayed_calls), -1 for every other record
+    relayed_call: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # the report says the problem was reported before (normalize.says_reported_before): a held case takes it at
     # cluster.RECENT_HELD_CASE_MATCH
     reported_before: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -561,6 +563,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         approximate=approximate,
         from_110=from_110,
         relayed_110=relayed_110,
+        relayed_call=relayed_call,
         linked_to=linked_to,
         reported_before=np.fromiter(map(normalize.says_reported_before, text), dtype=bool, count=n),
         inferred_l2=inferred_l2,

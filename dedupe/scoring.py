@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from dedupe.normalize import METRES_PER_DEG_LAT, METRES_PER_DEG_LON
-from dedupe.records import PLACE_TYPES, RELAY_WINDOW_S, Records
+from dedupe.records import PLACE_TYPES, Records
 from dedupe.topics import DAY, HOUR
 
 # comparison -> number of levels (level -1 = missing is extra and carries no weight)
@@ -346,15 +346,8 @@ def score_patterns(records: Records, i: np.ndarray, j: np.ndarray, workers: int 
 
 
 def relay_pairs(records: Records, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Per pair (i earlier than j): j is the 12345 relay of the 110 call i."""
-    out = records.from_110[i]  # a few per cent of the pairs: the other tests run on those only
-    some = np.flatnonzero(out)
-    i, j = i[some], j[some]
-    caller = records.codes["caller"]
-    gap = records.t[j] - records.t[i]
-    out[some] = (records.relayed_110[j] & (caller[i] >= 0) & (caller[i] == caller[j])
-                 & (gap >= 0) & (gap <= RELAY_WINDOW_S))
-    return out
+    """Per pair (i earlier than j): j is the 12345 relay of the 110 call i (records.relayed_calls)."""
+    return records.relayed_call[j] == i
 
 
 # A 12345 call-taker's manual link to an earlier order (关联工单) is often wrong on its own (seed 20240301: 510 right,
