@@ -45,3 +45,8 @@ def codes(channel: str, label: str | None) -> tuple[frozenset[str], frozenset[st
     l2 = frozenset(code for code in matches if not code.endswith(FALLBACK_SUFFIX))
     l1 = frozenset(code[:2] for code in matches)
     return l2, l1
+
+
+def only_code(codes: frozenset[str]) -> str:
+    """A label's one code, '' when it names none or several."""
+    return next(iter(codes)) if len(codes) == 1 else ""

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedupe import categories
+
 MIN_POSTERIOR = 0.9
 MIN_EXAMPLES = 5  # a code is learned only from at least this many reports whose label names it alone
 SMOOTHING = 0.1  # additive smoothing of the per-code n-gram counts
@@ -53,7 +55,7 @@ def infer_codes(texts: list[str], cat_l2: list[frozenset], cat_l1: list[frozense
     targets = [k for k in range(n) if (several[k] or class_only[k]) and channels[k] in CHANNELS and texts[k]]
     if not targets:
         return out
-    label = [next(iter(c)) if len(c) == 1 else "" for c in cat_l2]
+    label = [categories.only_code(c) for c in cat_l2]
     examples: dict[str, int] = {}
     for code in label:
         if code:

@@ -337,10 +337,6 @@ def widen_relayed_labels(labels: list[tuple[str, str]], relayed_call: np.ndarray
     return l2, l1
 
 
-def _single(codes: frozenset) -> str:
-    return next(iter(codes)) if len(codes) == 1 else ""
-
-
 def _label_codes(cat_l2: list[frozenset], cat_l1: list[frozenset]) -> dict[str, np.ndarray]:
     """The integer codes scoring compares labels by: the label's one l2 code (-1 when it names none or several),
     whether it names several, and its one class (-1 when none or several)."""
@@ -350,9 +346,9 @@ def _label_codes(cat_l2: list[frozenset], cat_l1: list[frozenset]) -> dict[str, 
 
 
 def _singles(code_sets: list[frozenset]) -> list[str]:
-    """[_single(c) for c in code_sets], once per distinct set (a batch has a few hundred)."""
+    """[categories.only_code(c) for c in code_sets], once per distinct set (a batch has a few hundred)."""
     seen: dict[frozenset, str] = {}
-    return [seen[c] if c in seen else seen.setdefault(c, _single(c)) for c in code_sets]
+    return [seen[c] if c in seen else seen.setdefault(c, categories.only_code(c)) for c in code_sets]
 
 
 def _strings(table: pa.Table, name: str) -> list[str]:
