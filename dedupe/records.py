@@ -414,7 +414,8 @@ def _place_fields(keys: normalize.AddressKeys) -> tuple[str, tuple[str, ...]]:
 def _normalise_rows(job) -> tuple[list, ...]:
     """Per-intake text work for one chunk (runs in a worker process for big batches). Column-wise where it can be
     (normalize's batch functions); the per-row loop only assembles."""
-    (titles, contents, labels, addresses, street_codes, community_codes, area_codes, channels), parsed, estates, roads = job
+    columns, parsed, estates, known_roads = job
+    titles, contents, labels, addresses, street_codes, community_codes, area_codes, channels = columns
     n = len(titles)
     gazetteer = normalize.Gazetteer(estates)
     cleaned = normalize.clean_texts(list(titles) + list(contents))
@@ -423,7 +424,7 @@ def _normalise_rows(job) -> tuple[list, ...]:
     text = [c if t and t in c else (t + c) for t, c in zip(cleaned_titles, cleaned_contents)]
     # an address that names no place (a petition's is often the street only) takes a crossing or a road number its
     # text names: seed 20240301 pairwise F1 0.804 -> 0.815, over-merge 1.33 -> 1.31 %
-    parsed = [normalize.place_from_text(keys, body, roads) if not keys.place_key else keys
+    parsed = [normalize.place_from_text(keys, body, known_roads) if not keys.place_key else keys
               for keys, body in zip(parsed, text)]
     label_info = [_label(channel, label) for channel, label in zip(channels, labels)]
     simplified_labels = [info[0] for info in label_info]
@@ -440,7 +441,7 @@ def _normalise_rows(job) -> tuple[list, ...]:
                  for channel, label in zip(channels, simplified_labels)]
     problem = normalize.problem_texts(
         text, [(named, keys.road, *keys.crossing.split("|"), *own) for named, keys, own in zip(estate, parsed, own_label)],
-        roads)
+        known_roads)
     place = [_place_fields(keys) for keys in parsed]
     place_key = [p[0] for p in place]
     roads = [p[1] for p in place]
