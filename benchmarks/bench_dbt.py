@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks import sql_string
 from warehouse.dbt_runner import PROJECT_DIR, run_dbt
 
 RESULTS = Path(__file__).parent / "results" / "dbt.json"
@@ -34,7 +35,7 @@ def _seed_list(name: str, column: str, where=lambda r: True) -> list[str]:
 
 
 def _sql_list(values: list[str]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+    return "[" + ", ".join(sql_string(v) for v in values) + "]"
 
 
 def generate_core(db: Path, intakes: int, *, days: int = 365) -> dict[str, int]:

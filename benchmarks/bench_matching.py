@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import sql_string
 from benchmarks.machine import speed_probe_ms
 
 RESULTS = Path(__file__).parent / "results" / "matching.json"
@@ -91,11 +92,6 @@ def build_warehouse(home: Path, *, days: int, per_day: int, seed: int, fault_rat
     }
 
 
-def _sql_string(path: Path) -> str:
-    """A path as a SQL string literal (ATTACH takes no parameters): a quote in it is doubled."""
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -152,7 +148,7 @@ def run_daily(seed: int, built_dir: Path) -> dict:
     try:
         shutil.copytree(source / "truth", home / "truth")
         warehouse = home / "warehouse.duckdb"
-        attach = f"ATTACH {_sql_string(source / 'warehouse.duckdb')} AS month (READ_ONLY)"
+        attach = f"ATTACH {sql_string(source / 'warehouse.duckdb')} AS month (READ_ONLY)"
         con = duckdb.connect(str(warehouse))
         con.execute(attach)
         con.execute("CREATE SCHEMA core")
@@ -189,7 +185,7 @@ def replicate(base: Path, target: Path, intakes: int, period_days: int) -> int:
     (target / "truth").mkdir(exist_ok=True)
     con = duckdb.connect(str(target / "warehouse.duckdb"))
     try:
-        con.execute(f"ATTACH {_sql_string(base / 'warehouse.duckdb')} AS base (READ_ONLY)")
+        con.execute(f"ATTACH {sql_string(base / 'warehouse.duckdb')} AS base (READ_ONLY)")
         per_copy = con.execute("SELECT count(*) FROM base.core.intake").fetchall()[0][0]
         copies = -(-intakes // per_copy)
         shift = ", ".join(f"{c} + to_days(CAST({period_days} * k AS INTEGER)) AS {c}" for c in SHIFTED_TIMES)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import duckdb
 
-from benchmarks.bench_matching import _sql_string
+from benchmarks import sql_string
 
 
 def test_a_quoted_path_attaches(tmp_path):
@@ -15,7 +15,7 @@ def test_a_quoted_path_attaches(tmp_path):
     con.close()
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_sql_string(source)} AS month (READ_ONLY)")
+        con.execute(f"ATTACH {sql_string(source)} AS month (READ_ONLY)")
         assert con.execute("SELECT answer FROM month.t").fetchall() == [(42,)]
     finally:
         con.close()
