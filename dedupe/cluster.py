@@ -807,8 +807,9 @@ def _compatible(records: Records, points: _OwnPoints, x: int, state: CaseState) 
     window = max(state.window_s, points.window_s[x])
     if points.t[x] - state.first_t > window and not _open_and_still_reported(records, points, x, state, window):
         return False
-    silence = points.t[x] - _latest_report_t(points, state)
-    if silence > MAX_SILENCE_S or _silent_for_its_rate(points, state, silence):
+    latest = _latest_report_t(points, state)
+    silence = points.t[x] - latest
+    if silence > MAX_SILENCE_S or _silent_for_its_rate(state, silence, latest):
         return False
     # a member naming another estate or street is elsewhere, compared or not (scoring's named_apart: its pair with
     # x scored place level 0, and may have been dropped as negligible before the loop)
@@ -847,13 +848,14 @@ def _named_apart(points: _OwnPoints, a: list[int], b: list[int]) -> bool:
     return False
 
 
-def _silent_for_its_rate(points: _OwnPoints, state: CaseState, silence: float) -> bool:
+def _silent_for_its_rate(state: CaseState, silence: float, latest: float) -> bool:
     """A case of RATE_MIN_REPORTS reports or more has been silent for RATE_SILENCE_GAPS of its own mean gaps
-    between reports (and at least RATE_FLOOR_S): the problem it was reported at that rate is over."""
+    between reports (its first report to its latest, at `latest`), and at least RATE_FLOOR_S: the problem it was
+    reported at that rate is over."""
     n = len(state.members)
     if n < RATE_MIN_REPORTS or silence <= RATE_FLOOR_S:
         return False
-    return silence > RATE_SILENCE_GAPS * (_latest_report_t(points, state) - state.first_t) / (n - 1)
+    return silence > RATE_SILENCE_GAPS * (latest - state.first_t) / (n - 1)
 
 
 def _open_and_still_reported(records: Records, points: _OwnPoints, x: int, state: CaseState, window: float) -> bool:
