@@ -198,6 +198,22 @@ class AddressKeys:
         return ""
 
 
+_COMPASS = {"东": (1.0, 0.0), "西": (-1.0, 0.0), "南": (0.0, -1.0), "北": (0.0, 1.0)}
+
+
+def crossing_offset(place_key: str) -> tuple[str, float, float] | None:
+    """The crossing a place key names and the spot's offset from it in metres: ('A|B', east, north) for 'x:A|B' (the
+    crossing itself, offsets up to CROSSING_SPOT_M included) or 'x:A|B|北340'; None for another key."""
+    if not place_key.startswith("x:"):
+        return None
+    crossing, _, offset = place_key[2:].rpartition("|") if place_key.count("|") > 1 else (place_key[2:], "", "")
+    if not offset:
+        return crossing, 0.0, 0.0
+    east, north = _COMPASS[offset[0]]
+    metres = float(offset[1:])
+    return crossing, east * metres, north * metres
+
+
 def _strip_road_prefix(road: str) -> str:
     # '包河区徽州大道' or '在徽州大道' -> keep the road name only
     road = _ADMIN_PREFIX_RE.sub("", road)

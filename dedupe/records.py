@@ -513,6 +513,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     approximate = _place_points(named_place, lon, lat, has_point)
     # a road number only where no named place lent a point (an estate the text names is more precise)
     approximate |= _road_number_points(road, place_key, lon, lat, has_point, approximate)
+    approximate |= _crossing_offset_points(place_key, lon, lat, has_point, approximate)
     has_point = has_point | approximate
     cell_x = np.where(has_point, np.floor(np.nan_to_num(lon) * normalize.METRES_PER_DEG_LON / CELL_M), -1).astype(np.int64)
     cell_y = np.where(has_point, np.floor(np.nan_to_num(lat) * normalize.METRES_PER_DEG_LAT / CELL_M), -1).astype(np.int64)
@@ -711,6 +712,39 @@ def _road_number_points(road: list[str], place_key: list[str], lon: np.ndarray, 
         point_lon, point_lat, found = _points_of_numbers(number[rows], lon[rows], lat[rows], number[targets])
         lon[targets[found]], lat[targets[found]] = point_lon[found], point_lat[found]
         filled[targets[found]] = True
+    return filled
+
+
+def _crossing_offset_points(place_key: list[str], lon: np.ndarray, lat: np.ndarray, has_point: np.ndarray,
+                            borrowed: np.ndarray) -> np.ndarray:
+    """Gives intakes without a point whose address is a crossing with an offset (A与B交口北340米) the crossing's
+    point moved by the offset. The crossing's point is the median, over the intakes with their own point naming the
+    crossing with any offset, of their point moved back by their offset. Fills lon/lat in place; returns the rows
+    it filled.
+
+    Session 14: a spot along a road from a crossing is named with many offsets (北320米, 北340米), each its own place
+    key, so the median point of the reports naming the same key (_place_points) was missing for 1 151 intakes of a
+    month (seed 707); two such spots without points were two places (scoring: two crossing keys disagree). Moved back
+    by their offsets, the located reports of a crossing lie a median 129 m from their median (275 m as they are).
+    The seven months looked at: pairwise F1 0.9503 -> 0.9518 (recall +0.005, precision -0.002), six of seven
+    higher, 606 -0.0004; taking this point also where a report of the same key lent one: 0.9504."""
+    filled = np.zeros(len(place_key), dtype=bool)
+    spots = [normalize.crossing_offset(key) for key in place_key]
+    wanted = [k for k, spot in enumerate(spots) if spot is not None and not has_point[k] and not borrowed[k]]
+    if not wanted:
+        return filled
+    centres: dict[str, list[tuple[float, float]]] = {}
+    for k, spot in enumerate(spots):
+        if spot is not None and has_point[k] and not borrowed[k]:
+            centres.setdefault(spot[0], []).append((lon[k] - spot[1] / normalize.METRES_PER_DEG_LON,
+                                                    lat[k] - spot[2] / normalize.METRES_PER_DEG_LAT))
+    centre = {name: np.median(np.asarray(points), axis=0) for name, points in centres.items()}
+    for k in wanted:
+        name, east, north = spots[k]
+        if name in centre:
+            lon[k] = centre[name][0] + east / normalize.METRES_PER_DEG_LON
+            lat[k] = centre[name][1] + north / normalize.METRES_PER_DEG_LAT
+            filled[k] = True
     return filled
 
 
