@@ -49,6 +49,11 @@ TOPICS: tuple[tuple[str, TimeFamily, tuple[str, ...]], ...] = (
     ("dust", NUISANCE, ("扬尘", "粉尘", "渣土", "灰尘")),
     ("pollution", NUISANCE, ("污染", "排污", "偷排", "黑臭", "水体")),
     ("garbage", NUISANCE, ("垃圾", "清运", "卫生", "脏乱", "堆放", "杂物")),
+    # session 14: posters had no topic, so a report under a label of several classes (the 110's, a catch-all) met
+    # another only within a day (blocking). The seven months looked at: pairwise F1 0.9518 -> 0.9529 (five higher,
+    # 202 -0.0002, 606 -0.0007); with public toilets as garbage, 烂尾 and 延期交付 as housing, resettlement and farm
+    # land as topics too: 0.9526 (precision -0.007)
+    ("posters", NUISANCE, ("小广告", "张贴", "涂画", "涂鸦", "牛皮癣")),
     ("street_vendor", NUISANCE, ("占道", "摊贩", "流动摊", "夜市", "出店经营")),
     ("parking", NUISANCE, ("违章停车", "停车", "占用车位", "僵尸车", "违停", "乱停", "共享单车", "电动车充电", "飞线")),
     ("illegal_building", ADMINISTRATIVE, ("违建", "违章", "搭建", "私搭", "加盖", "圈地")),

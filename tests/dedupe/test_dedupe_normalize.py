@@ -65,3 +65,6 @@ def test_topics_and_time_families():
     # session 13: 违章停车 is parking, not an illegal building (违章 came first); a fallen 大树 is a tree
     assert topic_of("", "小区门口违章停车") == "parking"
     assert topic_of("", "大树倒了") == "tree"
+    # session 14: posters had no topic (a posters report then met a label-less one only within a day: blocking)
+    assert topic_of("", "楼道里贴满小广告影响市容") == "posters"
+    assert family_of(topic_of("", "有人乱涂乱画乱张贴")) is NUISANCE
