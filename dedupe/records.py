@@ -76,8 +76,8 @@ class Records:
     relayed_110: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # a 12345 order relaying a 110 call
     # the 110 call this relay order relays (relayed_calls), -1 for every other record
     relayed_call: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    # the report says the problem was reported before (normalize.says_reported_before): a held case takes it at
-    # cluster.RECENT_HELD_CASE_MATCH
+    # the report says the problem was reported before (normalize.says_reported_before), or is a petition, which
+    # raises a problem other channels did not settle: a held case takes it at cluster.RECENT_HELD_CASE_MATCH
     reported_before: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # the record a 12345 call-taker linked this order to by hand (关联工单 glgdbh), -1 when none is in the batch
     linked_to: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -563,7 +563,9 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
         relayed_110=relayed_110,
         relayed_call=relayed_call,
         linked_to=linked_to,
-        reported_before=np.fromiter(map(normalize.says_reported_before, text), dtype=bool, count=n),
+        # session 14, petitions too: the seven months looked at, pairwise F1 0.9529 -> 0.9533 (six higher, 303 -0.0001)
+        reported_before=np.fromiter((channel == "petition" or normalize.says_reported_before(body)
+                                     for channel, body in zip(channels, text)), dtype=bool, count=n),
         inferred_l2=inferred_l2,
     )
 

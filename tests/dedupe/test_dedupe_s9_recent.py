@@ -69,9 +69,10 @@ def test_what_says_the_problem_was_reported_before(text, says):
 
 
 def test_prepare_marks_the_reports_that_say_so():
-    rows = [intake("A", 0, "井盖破损"), intake("B", 60, "再次来电：井盖还是没有盖上")]
+    rows = [intake("A", 0, "井盖破损"), intake("B", 60, "再次来电：井盖还是没有盖上"),
+            intake("C", 120, "井盖破损", channel="petition")]  # session 14: a petition raises it again
     records = records_mod.prepare(intake_table(rows))
-    assert records.reported_before.tolist() == [False, True]
+    assert records.reported_before.tolist() == [False, True, True]
 
 
 @pytest.mark.parametrize("block", [0, 1, cluster.FAST_BLOCK])
