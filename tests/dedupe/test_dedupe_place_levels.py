@@ -35,6 +35,24 @@ def test_without_points_two_crossing_spots_disagree_but_an_estate_and_a_crossing
     assert _place_level(spot, estate) == -1
 
 
+def test_two_crossing_spots_disagree_when_a_point_is_borrowed_however_near():
+    """Session 14: a borrowed point (records.approximate) is off by ~130 m at the median: near as it may be, it does
+    not make two spots the keys tell apart one place. Two points of their own still do."""
+    def spot(source_id, minutes, address, metres_east):
+        return intake(source_id, minutes, "井盖破损", address=address, lon=LON + metres_east * DEG_LON_PER_M, lat=LAT)
+
+    located = spot("C1", 0, "徽州大道与南宁路交口东300米", 0)
+    near_own = spot("C2", 10, "徽州大道与南宁路交口东360米", 40)
+    # C4 names C3's spot and has no point: it borrows C3's, 40 m from C1
+    lender = spot("C3", 20, "徽州大道与南宁路交口东360米", 40)
+    borrower = intake("C4", 30, "井盖破损", address="徽州大道与南宁路交口东360米")
+    assert _place_level(located, near_own) == 3
+    records = records_mod.prepare(intake_table([located, lender, borrower]))
+    assert records.approximate.tolist() == [False, False, True]
+    levels = scoring.comparison_levels(records, np.array([0, 1]), np.array([2, 2]))
+    assert levels["place"].tolist() == [0, 3]  # C1 and C4: two spots; C3 and C4: one spot
+
+
 def test_distance_levels_follow_the_cuts():
     a = intake("D1", 0, "路灯不亮", lon=LON, lat=LAT)
     levels = []
