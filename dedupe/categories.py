@@ -43,8 +43,13 @@ def codes(channel: str, label: str | None) -> tuple[frozenset[str], frozenset[st
     below = [code for (ch, lab), code in mapping.items() if ch == channel and lab.startswith(label + "/")]
     matches = [found] if found and not (found.endswith(FALLBACK_SUFFIX) and below) else below
     l2 = frozenset(code for code in matches if not code.endswith(FALLBACK_SUFFIX))
-    l1 = frozenset(code[:2] for code in matches)
+    l1 = frozenset(class_of(code) for code in matches)
     return l2, l1
+
+
+def class_of(code: str) -> str:
+    """The l1 class of a unified l2 code: its first two digits."""
+    return code[:2]
 
 
 def only_code(codes: frozenset[str]) -> str:

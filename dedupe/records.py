@@ -66,7 +66,8 @@ class Records:
     roads: list[tuple[str, ...]] = field(default_factory=list)  # every road the address names
     cat_l2: list[frozenset] = field(default_factory=list)  # unified l2 codes of the feed's category (may be empty)
     cat_l1: list[frozenset] = field(default_factory=list)
-    block_topic: list[str] = field(default_factory=list)  # l1 code when known, else the keyword topic
+    # l1 code when known (a petition's: its read code's, _petition_block_topics), else the keyword topic
+    block_topic: list[str] = field(default_factory=list)
     # integer codes of the string keys (-1 = unknown), so that pair comparisons are vectorised
     codes: dict[str, np.ndarray] = field(default_factory=dict)
     # True where the point is not the intake's own but the median point of the batch's located intakes that name
@@ -123,7 +124,7 @@ class Records:
             view = None
             if any(self.inferred_l2):
                 cat_l2 = [frozenset((code,)) if code else labels for code, labels in zip(self.inferred_l2, self.cat_l2)]
-                cat_l1 = [frozenset((code[:2],)) if code else classes
+                cat_l1 = [frozenset((categories.class_of(code),)) if code else classes
                           for code, classes in zip(self.inferred_l2, self.cat_l1)]
                 view = replace(self, cat_l2=cat_l2, cat_l1=cat_l1,
                                codes={**self.codes, **_label_codes(cat_l2, cat_l1)}, _derived={})
@@ -333,7 +334,7 @@ def widen_relayed_labels(labels: list[tuple[str, str]], relayed_call: np.ndarray
         wider = covered | cat_l2[k]
         if len(wider) > 1:
             l2[k] = wider
-            l1[k] = cat_l1[k] | frozenset(code[:2] for code in wider)
+            l1[k] = cat_l1[k] | frozenset(categories.class_of(code) for code in wider)
     return l2, l1
 
 
@@ -453,6 +454,16 @@ def _normalise_rows(job) -> tuple[list, ...]:
     return text, topic, window, place_key, road, area, problem, estate, roads, cat_l2, cat_l1, block_topic
 
 
+def _petition_block_topics(block_topic: list[str], inferred_l2: list[str], channels: list[str]) -> list[str]:
+    """A petition's class is the petition office's own (农村农业, 城乡建设), so its blocking topic is rarely the class
+    the other channels' labels give the same problem: where its words name a code (kinds.infer_codes), blocking
+    reads that code's class instead. Session 14, seed 707: 15 % of the true pairs of a petition and a 12345 order were
+    missed, 23 of 52 such petitions never compared with the order; the seven months looked at: pairwise F1 0.9544 ->
+    0.9551, all seven higher (for every channel's read code: 0.9523, precision -0.008)."""
+    return [categories.class_of(code) if code and channel == "petition" else topic
+            for topic, code, channel in zip(block_topic, inferred_l2, channels)]
+
+
 def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     """Normalise every intake of the table (any superset of MATCH_COLUMNS) into a Records bundle.
 
@@ -509,6 +520,7 @@ def prepare(intakes: pa.Table, workers: int = 1) -> Records:
     labels = list(zip(channels, _strings(table, "source_category")))
     cat_l2, cat_l1 = widen_relayed_labels(labels, relayed_call, cat_l2, cat_l1)
     inferred_l2 = kinds.infer_codes(problem, cat_l2, cat_l1, channels)
+    block_topic = _petition_block_topics(block_topic, inferred_l2, channels)
     named_place = [("e:" + e) if e else (k if k.startswith("x:") else "") for e, k in zip(estate, place_key)]
     approximate = _place_points(named_place, lon, lat, has_point)
     # a road number only where no named place lent a point (an estate the text names is more precise)

@@ -120,3 +120,25 @@ def test_the_words_kind_brings_its_class():
     assert records.inferred_l2[b] == "0304" and records.cat_l2[b] == frozenset({"0108", "0304"})
     levels = scoring.comparison_levels(records, np.array([a]), np.array([b]))
     assert int(levels["place"][0]) == 3 and int(levels["category"][0]) == 0
+
+
+def test_a_petition_is_blocked_under_the_class_its_words_name():
+    """Session 14: a petition filed under the petition office's class (农村农业: class 01) whose words name a bar's
+    noise (0211) is compared with the bar's order two days before it at its place: blocking reads the words' class,
+    02, where a day is the limit between two topics (blocking.SHORT_WINDOW_S). A 12345 order keeps its label's."""
+    from dedupe import blocking
+
+    two_days = 2 * 24 * 60
+    rows = _labelled() + [
+        intake("order", 500, "酒吧音响声音大", lon=LON, lat=LAT, category=BAR),
+        intake("petition", 500 + two_days, "酒吧音乐声太吵", channel="petition", category="农村农业", lon=LON, lat=LAT),
+    ]
+    records = records_mod.prepare(intake_table(rows))
+    order, petition = records.source_id.index("order"), records.source_id.index("petition")
+    assert records.cat_l1[petition] == frozenset({"01"}) and records.inferred_l2[petition] == "0211"
+    assert records.block_topic[petition] == "02"
+    # another channel's read code leaves its blocking topic alone
+    assert records_mod._petition_block_topics(["01", "parking"], ["0211", "0304"], ["petition", "12345"]) == [
+        "02", "parking"]
+    i, j = blocking.candidate_pairs(records, np.ones(len(records), dtype=bool))
+    assert (order, petition) in set(zip(i.tolist(), j.tolist()))
