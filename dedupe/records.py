@@ -743,22 +743,31 @@ def _crossing_offset_points(place_key: list[str], lon: np.ndarray, lat: np.ndarr
     The seven months looked at: pairwise F1 0.9503 -> 0.9518 (recall +0.005, precision -0.002), six of seven
     higher, 606 -0.0004; taking this point also where a report of the same key lent one: 0.9504."""
     filled = np.zeros(len(place_key), dtype=bool)
-    spots = [normalize.crossing_offset(key) for key in place_key]
-    wanted = [k for k, spot in enumerate(spots) if spot is not None and not has_point[k] and not borrowed[k]]
-    if not wanted:
+    codes = encode(place_key)  # each distinct key parsed once
+    distinct = [""] * (int(codes.max()) + 1 if len(codes) else 0)
+    for key, code in zip(place_key, codes.tolist()):
+        distinct[code] = key
+    spots = [normalize.crossing_offset(key) for key in distinct]
+    crossing_of = encode([spot[0] if spot else "" for spot in spots])
+    crossing = np.where(codes >= 0, crossing_of[np.maximum(codes, 0)], -1)
+    east = np.array([spot[1] if spot else 0.0 for spot in spots])[np.maximum(codes, 0)] / normalize.METRES_PER_DEG_LON
+    north = np.array([spot[2] if spot else 0.0 for spot in spots])[np.maximum(codes, 0)] / normalize.METRES_PER_DEG_LAT
+    wanted = np.flatnonzero((crossing >= 0) & ~has_point & ~borrowed)
+    located = np.flatnonzero((crossing >= 0) & has_point & ~borrowed)
+    if not len(wanted) or not len(located):
         return filled
-    centres: dict[str, list[tuple[float, float]]] = {}
-    for k, spot in enumerate(spots):
-        if spot is not None and has_point[k] and not borrowed[k]:
-            centres.setdefault(spot[0], []).append((lon[k] - spot[1] / normalize.METRES_PER_DEG_LON,
-                                                    lat[k] - spot[2] / normalize.METRES_PER_DEG_LAT))
-    centre = {name: np.median(np.asarray(points), axis=0) for name, points in centres.items()}
-    for k in wanted:
-        name, east, north = spots[k]
-        if name in centre:
-            lon[k] = centre[name][0] + east / normalize.METRES_PER_DEG_LON
-            lat[k] = centre[name][1] + north / normalize.METRES_PER_DEG_LAT
-            filled[k] = True
+    centre_lon = np.full(int(crossing.max()) + 1, np.nan)
+    centre_lat = np.full(int(crossing.max()) + 1, np.nan)
+    order = np.argsort(crossing[located], kind="stable")
+    rows = located[order]
+    starts = np.flatnonzero(np.r_[True, crossing[rows][1:] != crossing[rows][:-1]])
+    for group in np.split(rows, starts[1:]):
+        centre_lon[crossing[group[0]]] = np.median(lon[group] - east[group])
+        centre_lat[crossing[group[0]]] = np.median(lat[group] - north[group])
+    wanted = wanted[~np.isnan(centre_lon[crossing[wanted]])]
+    lon[wanted] = centre_lon[crossing[wanted]] + east[wanted]
+    lat[wanted] = centre_lat[crossing[wanted]] + north[wanted]
+    filled[wanted] = True
     return filled
 
 
