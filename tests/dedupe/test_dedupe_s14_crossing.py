@@ -76,3 +76,9 @@ def test_a_crossing_nobody_located_gives_no_point():
     records = _records(rows)
     assert not records.has_point[1] and not records.approximate[1]
     assert np.isnan(records.lon[1])
+
+
+def test_a_batch_naming_no_place_gives_no_point():
+    rows = [intake("A", 0, "路灯不亮"), intake("B", 10, "路灯不亮", lon=LON, lat=LAT)]
+    records = _records(rows)
+    assert records.approximate.tolist() == [False, False]
