@@ -586,6 +586,25 @@ PLACE_TYPES = {"x:": 0, "e:": 1, "n:": 2}  # prefixes of normalize.AddressKeys.p
 MIN_PLACE_POINTS = 1  # located intakes naming a place needed before its median point stands in for others
 
 
+def _median_points(keys: np.ndarray, lon: np.ndarray, lat: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The median point of the points of each key (an integer code below `size`) that has at least MIN_PLACE_POINTS
+    of them, as (lon, lat) arrays indexed by key, NaN for the others: each coordinate sorted within its key, the
+    middle one (or the mean of the middle two)."""
+    centres = []
+    for values in (lon, lat):
+        order = np.lexsort((values, keys))
+        sorted_keys, sorted_values = keys[order], values[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(sorted_keys)])
+        low = sorted_values[starts + (sizes - 1) // 2]
+        high = sorted_values[starts + sizes // 2]
+        enough = sizes >= MIN_PLACE_POINTS
+        centre = np.full(size, np.nan)
+        centre[sorted_keys[starts][enough]] = ((low + high) / 2.0)[enough]
+        centres.append(centre)
+    return centres[0], centres[1]
+
+
 def _place_points(named_place: list[str], lon: np.ndarray, lat: np.ndarray, has_point: np.ndarray) -> np.ndarray:
     """Gives intakes without a point the median point of the located intakes that name the same estate or
     crossing (a gazetteer built from the batch itself). Fills lon/lat in place; returns the rows it filled."""
@@ -596,23 +615,7 @@ def _place_points(named_place: list[str], lon: np.ndarray, lat: np.ndarray, has_
     located = has_point & (codes >= 0)
     if not located.any():
         return approximate
-    keys = codes[located]
-    # median point per place: each coordinate sorted within its place, the middle one (or the mean of the middle two)
-    medians = []
-    for values in (lon[located], lat[located]):
-        order = np.lexsort((values, keys))
-        sorted_keys, sorted_values = keys[order], values[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, len(sorted_keys)])
-        low = sorted_values[starts + (sizes - 1) // 2]
-        high = sorted_values[starts + sizes // 2]
-        medians.append((low + high) / 2.0)
-    places = sorted_keys[starts]
-    enough = sizes >= MIN_PLACE_POINTS
-    centre_lon = np.full(int(codes.max()) + 1, np.nan)
-    centre_lat = np.full(int(codes.max()) + 1, np.nan)
-    centre_lon[places[enough]] = medians[0][enough]
-    centre_lat[places[enough]] = medians[1][enough]
+    centre_lon, centre_lat = _median_points(codes[located], lon[located], lat[located], int(codes.max()) + 1)
     wanted = np.flatnonzero(~has_point & (codes >= 0))
     filled = wanted[~np.isnan(centre_lon[codes[wanted]])]
     lon[filled] = centre_lon[codes[filled]]
@@ -744,12 +747,11 @@ def _crossing_offset_points(place_key: list[str], lon: np.ndarray, lat: np.ndarr
     higher, 606 -0.0004; taking this point also where a report of the same key lent one: 0.9504."""
     filled = np.zeros(len(place_key), dtype=bool)
     codes = encode(place_key)  # each distinct key parsed once ('' is -1)
-    if not len(codes) or codes.max() < 0:
+    present, first_row = np.unique(codes, return_index=True)
+    spots = [normalize.crossing_offset(place_key[row]) for code, row in zip(present.tolist(), first_row.tolist())
+             if code >= 0]
+    if not spots:
         return filled
-    distinct = [""] * (int(codes.max()) + 1)
-    for key, code in zip(place_key, codes.tolist()):
-        distinct[code] = key
-    spots = [normalize.crossing_offset(key) for key in distinct]
     crossing_of = encode([spot[0] if spot else "" for spot in spots])
     crossing = np.where(codes >= 0, crossing_of[np.maximum(codes, 0)], -1)
     east = np.array([spot[1] if spot else 0.0 for spot in spots])[np.maximum(codes, 0)] / normalize.METRES_PER_DEG_LON
@@ -758,14 +760,8 @@ def _crossing_offset_points(place_key: list[str], lon: np.ndarray, lat: np.ndarr
     located = np.flatnonzero((crossing >= 0) & has_point & ~borrowed)
     if not len(wanted) or not len(located):
         return filled
-    centre_lon = np.full(int(crossing.max()) + 1, np.nan)
-    centre_lat = np.full(int(crossing.max()) + 1, np.nan)
-    order = np.argsort(crossing[located], kind="stable")
-    rows = located[order]
-    starts = np.flatnonzero(np.r_[True, crossing[rows][1:] != crossing[rows][:-1]])
-    for group in np.split(rows, starts[1:]):
-        centre_lon[crossing[group[0]]] = np.median(lon[group] - east[group])
-        centre_lat[crossing[group[0]]] = np.median(lat[group] - north[group])
+    centre_lon, centre_lat = _median_points(crossing[located], lon[located] - east[located],
+                                            lat[located] - north[located], int(crossing.max()) + 1)
     wanted = wanted[~np.isnan(centre_lon[crossing[wanted]])]
     lon[wanted] = centre_lon[crossing[wanted]] + east[wanted]
     lat[wanted] = centre_lat[crossing[wanted]] + north[wanted]
